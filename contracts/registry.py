@@ -1,0 +1,63 @@
+"""Every event type: its version, schema, producer and the handlers that subscribe to it.
+
+This table is the topology. Each service declares every queue named here before it publishes anything,
+so an event announced before a subscriber's first start waits in that subscriber's queue.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contracts import events
+
+
+@dataclass(frozen=True)
+class EventType:
+    type: str
+    version: int
+    schema: type
+    producer: str
+    subscribers: tuple[tuple[str, str], ...]   # (service, handler)
+    summary: str
+
+    @property
+    def routing_key(self) -> str:
+        return f"{self.type}.v{self.version}"
+
+
+EVENT_TYPES: tuple[EventType, ...] = (
+    EventType("roster.imported", 1, events.RosterImportedSchema, "roster", (),
+              "Classes, students and staff added or changed by a roster import (no contact details)."),
+    EventType("grades.records_stored", 1, events.RecordsStoredSchema, "grades",
+              (("warnings", "on_records_stored"), ("assessment", "on_records_stored"),
+               ("advising", "on_records_stored")),
+              "A batch of new or corrected grade records."),
+    EventType("grades.upload_completed", 1, events.UploadCompletedSchema, "grades",
+              (("assessment", "on_upload_completed"),),
+              "All batches of an upload are announced; counts of what it changed."),
+    EventType("warnings.changed", 1, events.WarningsChangedSchema, "warnings",
+              (("notification", "on_warnings_changed"), ("advising", "on_warnings_changed")),
+              "Academic warnings issued, escalated, downgraded or lifted."),
+    EventType("assessment.course_flags_changed", 1, events.CourseFlagsChangedSchema, "assessment",
+              (("notification", "on_course_flags_changed"), ("advising", "on_course_flags_changed")),
+              "Courses whose failure rate rose above (or fell back under) the review threshold."),
+    EventType("advising.tasks_changed", 1, events.TasksChangedSchema, "advising", (),
+              "Duty tasks created, moved or closed."),
+)
+
+BY_TYPE = {e.type: e for e in EVENT_TYPES}
+
+
+def event_type(name: str) -> EventType:
+    try:
+        return BY_TYPE[name]
+    except KeyError:
+        raise KeyError(f"unknown event type {name!r}; add it to contracts/registry.py") from None
+
+
+def queue_name(service: str, handler: str) -> str:
+    return f"aq.{service}.{handler}"
+
+
+def subscriptions(service: str) -> list[tuple[EventType, str]]:
+    """(event type, handler) pairs that ``service`` consumes."""
+    return [(e, h) for e in EVENT_TYPES for (s, h) in e.subscribers if s == service]

@@ -1,0 +1,19 @@
+"""Canonical codes for exam and course types, with the Chinese words files use (files.md)."""
+
+EXAM_TYPES = ("regular", "makeup", "retake", "deferred")
+COURSE_TYPES = ("required", "restricted", "elective")
+
+EXAM_TYPE_ZH = {"regular": "正常考试", "makeup": "补考", "retake": "重修", "deferred": "缓考"}
+COURSE_TYPE_ZH = {"required": "必修", "restricted": "限选", "elective": "选修"}
+
+# Regular-exam sittings (policy.md §3, kpis.md): a deferred exam replaces the regular one.
+REGULAR_SITTINGS = frozenset({"regular", "deferred"})
+# Course types whose credits count toward warning credits (policy.md §1).
+WARNING_COURSE_TYPES = frozenset({"required", "restricted"})
+
+LEVELS = ("yellow", "orange", "red")
+LEVEL_ZH = {"yellow": "黄色", "orange": "橙色", "red": "红色"}
+
+
+def level_rank(level: str | None) -> int:
+    return 0 if level in (None, "none") else LEVELS.index(level) + 1
