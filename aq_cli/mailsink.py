@@ -1,0 +1,38 @@
+"""A development SMTP server: accepts every message and keeps it as an .eml file.
+
+`aq up` runs it when no real SMTP server is configured, so the demo's e-mails can be read under
+AQ_HOME/mail. It never relays anything anywhere.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+
+class MailboxHandler:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    async def handle_DATA(self, server, session, envelope):
+        name = f"{time.time():.6f}-{uuid.uuid4().hex[:8]}.eml"
+        tmp = self.folder / (name + ".tmp")
+        tmp.write_bytes(envelope.original_content or envelope.content)
+        tmp.rename(self.folder / name)    # readers never see half a message
+        return "250 Message accepted for delivery"
+
+
+def serve(port: int, folder: Path) -> None:
+    controller = Controller(MailboxHandler(folder), hostname="127.0.0.1", port=port)
+    controller.start()
+    print(f"mail sink on 127.0.0.1:{port}, keeping messages in {folder}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()

@@ -1,0 +1,121 @@
+"""Starting, watching and stopping the services as OS processes on one machine.
+
+Each process has a pid file and a log under AQ_HOME (run/, logs/). ``up`` starts whatever is not running,
+so it also brings back a service that died; ``down`` stops them with SIGTERM (nameko finishes running
+workers), then SIGKILL after a grace period.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from shared import config
+
+MAILSINK = "mailsink"
+
+
+def run_dir() -> Path:
+    path = config.home() / "run"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def log_dir() -> Path:
+    path = config.home() / "logs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def wants_mailsink() -> bool:
+    """The development mail sink runs unless an operator pointed AQ_SMTP_URL at a real server."""
+    return "AQ_SMTP_URL" not in os.environ or os.environ.get("AQ_MAILSINK") == "1"
+
+
+def command_for(name: str) -> list[str]:
+    if name == MAILSINK:
+        port = config.smtp_url().rsplit(":", 1)[-1]
+        return [sys.executable, "-m", "aq_cli.main", "mailsink", "--port", port]
+    return [sys.executable, "-m", "aq_cli.main", "service", "run", name]
+
+
+def _marker(name: str) -> str:
+    return "mailsink" if name == MAILSINK else f"services.{name}.service"
+
+
+def pid_of(name: str) -> int | None:
+    """The pid of a running process of ours for ``name``, or None (a stale pid file is ignored)."""
+    pid_file = run_dir() / f"{name}.pid"
+    try:
+        pid = int(pid_file.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except (OSError, ValueError):
+        return None
+    # The pid may have been reused by an unrelated process; ours carries its service in its command line.
+    if _marker(name) not in cmdline and f"service run {name}" not in cmdline:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            if stat.read().split(")")[-1].split()[0] == "Z":
+                return None
+    except OSError:
+        return None
+    return pid
+
+
+def start(name: str) -> int:
+    log = open(log_dir() / f"{name}.log", "ab")
+    process = subprocess.Popen(command_for(name), stdout=log, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL, start_new_session=True, env=os.environ.copy())
+    (run_dir() / f"{name}.pid").write_text(str(process.pid))
+    return process.pid
+
+
+def names() -> list[str]:
+    return ([MAILSINK] if wants_mailsink() else []) + list(config.SERVICES)
+
+
+def up(selected: list[str] | None = None) -> dict[str, tuple[int, bool]]:
+    """Start every selected process that is not running; returns name -> (pid, started_now)."""
+    result = {}
+    for name in selected or names():
+        pid = pid_of(name)
+        result[name] = (pid, False) if pid else (start(name), True)
+    return result
+
+
+def stop(name: str, grace: float = 15.0, sig=signal.SIGTERM) -> bool:
+    pid = pid_of(name)
+    if not pid:
+        return False
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and pid_of(name):
+        time.sleep(0.1)
+    if pid_of(name):
+        os.kill(pid, signal.SIGKILL)
+    return True
+
+
+def down(selected: list[str] | None = None) -> list[str]:
+    stopped = []
+    for name in reversed(selected or ([MAILSINK] + list(config.SERVICES))):
+        if stop(name):
+            stopped.append(name)
+    return stopped
+
+
+def exec_service(name: str) -> None:
+    """Replace this process with ``nameko run`` for one service (what a container runs, too)."""
+    if name not in config.SERVICES:
+        raise SystemExit(f"unknown service {name!r}; services: {', '.join(config.SERVICES)}")
+    import services
+    config_file = Path(services.__file__).parent / name / "config.yml"
+    os.execv(sys.executable, [sys.executable, "-m", "nameko", "run", "--config", str(config_file),
+                              f"services.{name}.service"])

@@ -1,0 +1,91 @@
+"""One SQLAlchemy engine per service database, SQLite or PostgreSQL.
+
+SQLite: WAL, a generous busy timeout, and BEGIN IMMEDIATE so a transaction takes the write lock when it
+starts. Handlers read, decide and write; taking the lock late would let two workers decide on the same
+stale state (SQLite would then fail one of them with "database is locked" at commit time).
+PostgreSQL: the database is created if missing; handlers that must not race lock their rows explicitly.
+"""
+from __future__ import annotations
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+
+from shared import config
+
+_engines: dict[str, Engine] = {}
+
+
+def engine_for(service: str, url: str | None = None) -> Engine:
+    url = url or config.database_url(service)
+    if url not in _engines:
+        _engines[url] = _create(url)
+    return _engines[url]
+
+
+def _create(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        # One connection per process: a second green worker then waits on the pool (cooperatively)
+        # instead of inside sqlite's C busy-wait, which would block the whole eventlet hub -- including
+        # the worker holding the lock it waits for.
+        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False},
+                               pool_size=1, max_overflow=0, pool_timeout=300)
+        _configure_sqlite(engine)
+        return engine
+    ensure_postgres_database(url)
+    _make_psycopg_cooperative()
+    return create_engine(url, pool_size=config.env_int("AQ_DB_POOL_SIZE", 5), max_overflow=10,
+                         pool_pre_ping=True)
+
+
+def _make_psycopg_cooperative() -> None:
+    """Under eventlet (nameko), psycopg2 must wait through eventlet, or a worker waiting for a row lock
+    blocks the hub and the worker holding the lock can never finish."""
+    import sys
+    if "eventlet" in sys.modules:
+        import eventlet.patcher
+        if eventlet.patcher.is_monkey_patched("socket"):
+            from psycogreen.eventlet import patch_psycopg
+            patch_psycopg()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None   # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def ensure_postgres_database(url: str) -> None:
+    parsed = make_url(url)
+    name = parsed.database
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+            if not exists:
+                try:
+                    conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+                except Exception:   # another instance created it first
+                    if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+                        raise
+    finally:
+        admin.dispose()
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def dispose_all() -> None:
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()

@@ -1,0 +1,117 @@
+"""``event_handler``: a nameko entrypoint that never drops a message.
+
+nameko's own consumers acknowledge a message whose handler raised, and the message is gone. Here a failed
+message is re-published to the handler's retry queue with a growing delay, and after the last attempt to
+``aq.parked`` with the error, where ``aq dlq list`` shows it and ``aq dlq replay`` sends it back. Only then
+is the original acknowledged. A message whose envelope or data does not match its contract is parked at
+once: retrying cannot fix it.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+
+from nameko.messaging import Consumer
+from nameko.amqp.publish import Publisher
+
+from contracts.envelope import EnvelopeSchema
+from contracts.registry import event_type, queue_name
+from shared.messaging.topology import PARKED_QUEUE, handler_queue, retry_queue_name
+from shared.messaging.unit_of_work import AlreadyProcessed
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETRY_DELAYS = (1, 5, 30, 120, 600)   # seconds; then the message is parked
+ATTEMPTS_HEADER = "x-aq-attempts"
+_envelope_schema = EnvelopeSchema()
+
+
+class InvalidEvent(Exception):
+    pass
+
+
+def check_event(body) -> dict:
+    """The envelope and its data, validated against the contract; raises InvalidEvent."""
+    if not isinstance(body, dict):
+        raise InvalidEvent("message body is not a JSON object")
+    errors = _envelope_schema.validate(body)
+    if errors:
+        raise InvalidEvent(f"envelope does not match the contract: {errors}")
+    try:
+        spec = event_type(body["type"])
+    except KeyError as exc:
+        raise InvalidEvent(str(exc)) from None
+    if body["version"] != spec.version:
+        raise InvalidEvent(f"{body['type']} version {body['version']} is not handled (expects {spec.version})")
+    errors = spec.schema().validate(body["data"])
+    if errors:
+        raise InvalidEvent(f"{body['type']} data does not match the contract: {errors}")
+    return body
+
+
+class EventHandler(Consumer):
+    def __init__(self, type_name: str, **kwargs):
+        self.type_name = type_name
+        super().__init__(queue=None, **kwargs)
+
+    def setup(self):
+        spec = event_type(self.type_name)
+        service = self.container.service_name
+        if (service, self.method_name) not in spec.subscribers:
+            raise RuntimeError(f"{service}.{self.method_name} handles {self.type_name} but contracts/registry.py "
+                               "does not list it as a subscriber; add it there so its queue is declared")
+        self.queue = handler_queue(service, self.method_name, spec.routing_key)
+        self.retry_queue = retry_queue_name(service, self.method_name)
+        config = self.container.config
+        delays = config.get("RETRY_DELAYS") or DEFAULT_RETRY_DELAYS
+        if isinstance(delays, str):
+            delays = [float(d) for d in delays.split(",") if d.strip()]
+        self.retry_delays = [float(d) for d in delays]
+        self.publisher = Publisher(config["AMQP_URI"])
+        super().setup()
+
+    def handle_message(self, body, message):
+        try:
+            event = check_event(body)
+        except InvalidEvent as exc:
+            log.error("parking invalid message on %s: %s", self.queue.name, exc)
+            self._settle(message, body, attempts=0, error=str(exc), park=True)
+            return
+        super().handle_message(event, message)
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is None or issubclass(exc_info[0], AlreadyProcessed):
+            self.queue_consumer.ack_message(message)
+            return
+        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+        error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
+        park = attempts > len(self.retry_delays)
+        log.warning("%s failed (attempt %s): %s%s", self.queue.name, attempts, error,
+                    "; parking it" if park else "; will retry")
+        self._settle(message, message.payload, attempts, error, park)
+
+    def _settle(self, message, body, attempts: int, error: str, park: bool):
+        """Move the message on (to retry or to the parking queue), then ack it. If that publish fails the
+        message is requeued instead, so it is never lost."""
+        headers = dict(message.headers or {})
+        headers[ATTEMPTS_HEADER] = attempts
+        headers["x-aq-error"] = error[:2000]
+        headers["x-aq-queue"] = self.queue.name
+        properties = {"message_id": message.properties.get("message_id")}
+        try:
+            if park:
+                self.publisher.publish(body, exchange=None, routing_key=PARKED_QUEUE, headers=headers,
+                                       delivery_mode=2, serializer="json", **properties)
+            else:
+                delay_ms = int(self.retry_delays[attempts - 1] * 1000)
+                self.publisher.publish(body, exchange=None, routing_key=self.retry_queue, headers=headers,
+                                       delivery_mode=2, serializer="json", expiration=delay_ms / 1000,
+                                       **properties)
+        except Exception:
+            log.exception("could not move a failed message on; requeueing it")
+            self.queue_consumer.requeue_message(message)
+            return
+        self.queue_consumer.ack_message(message)
+
+
+event_handler = EventHandler.decorator
