@@ -25,10 +25,10 @@ class MailboxHandler:
         return "250 Message accepted for delivery"
 
 
-def serve(port: int, folder: Path) -> None:
-    controller = Controller(MailboxHandler(folder), hostname="127.0.0.1", port=port)
+def serve(port: int, folder: Path, host: str = "127.0.0.1") -> None:
+    controller = Controller(MailboxHandler(folder), hostname=host, port=port)
     controller.start()
-    print(f"mail sink on 127.0.0.1:{port}, keeping messages in {folder}", flush=True)
+    print(f"mail sink on {host}:{port}, keeping messages in {folder}", flush=True)
     try:
         while True:
             time.sleep(3600)

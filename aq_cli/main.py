@@ -104,11 +104,12 @@ def migrate(names):
 
 
 @cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 in a container).")
 @click.option("--port", default=8025, show_default=True)
-def mailsink(port):
+def mailsink(host, port):
     """A development SMTP server that keeps every message under AQ_HOME/mail."""
     from aq_cli.mailsink import serve
-    serve(port, config.home() / "mail")
+    serve(port, config.home() / "mail", host=host)
 
 
 # --- roster and grades ------------------------------------------------------------------------------

@@ -89,3 +89,13 @@ def dispose_all() -> None:
     for engine in _engines.values():
         engine.dispose()
     _engines.clear()
+
+
+def lock_keys(conn, keys) -> None:
+    """Serialise work on the given keys across workers and instances: a PostgreSQL transaction-scoped
+    advisory lock per key, taken in sorted order so two workers never deadlock. On SQLite BEGIN IMMEDIATE
+    has already serialised the whole transaction."""
+    if conn.dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(%(k)s))", {"k": key})

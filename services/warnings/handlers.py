@@ -11,7 +11,7 @@ from sqlalchemy import and_, bindparam, delete, select, update
 from services.warnings import tables
 from services.warnings.domain.evaluation import diff_standings, evaluate_student
 from services.warnings.domain.model import GradeRecord
-from shared.db import is_postgres
+from shared.db import lock_keys
 
 RECORD_KEY = ("student_id", "semester", "course_code", "exam_type")
 RECORD_FIELDS = RECORD_KEY + ("course_name", "credits", "course_type", "score")
@@ -44,11 +44,8 @@ def take_records(uow, records: list[dict], policy) -> list[dict]:
 
 
 def _lock_students(uow, student_ids):
-    # Two batches about one student must not evaluate side by side on stale data. SQLite's BEGIN
-    # IMMEDIATE already serialises writers; on PostgreSQL take a transaction lock per student, in order.
-    if is_postgres(uow.engine):
-        for student_id in student_ids:
-            uow.conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(%(k)s))", {"k": "warnings:" + student_id})
+    # Two batches about one student must not evaluate side by side on stale data.
+    lock_keys(uow.conn, ("warnings:" + s for s in student_ids))
 
 
 def _store_records(conn, records):

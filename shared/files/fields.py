@@ -11,11 +11,14 @@ import re
 import unicodedata
 from typing import Any, Callable
 
-from marshmallow import ValidationError, fields
+from marshmallow import ValidationError, fields, missing as missing_
 
 from shared.files.report import Reason
 
+_nfkc = unicodedata.normalize
+
 EMPTY = Reason("不能为空", "must not be empty")
+MISSING = Reason("缺少这一列", "the column is missing")
 
 
 class CellError(ValueError):
@@ -34,19 +37,31 @@ def clean(value: Any) -> str:
 
 
 class Cell(fields.Field):
-    """``blank``: what an empty cell means (``None`` = it may not be empty)."""
+    """``blank``: what an empty cell means (``None`` = it may not be empty; a callable makes a fresh value)."""
 
     def __init__(self, parse: Callable[[str], Any] | None = None, *, blank: Any = "", **kwargs):
+        if kwargs.get("validate"):
+            raise TypeError("Cell takes a parse function, not validators")
         super().__init__(required=True, **kwargs)
         self.parse = parse
         self.blank = blank
 
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        # Field.deserialize would also build an And() validator per call for validators we never have: at
+        # 100,000 rows x 11 columns that is a third of the time, so only the "missing" check is kept.
+        if value is missing_:
+            raise ValidationError(MISSING)
+        return self._deserialize(value, attr, data)
+
     def _deserialize(self, value, attr, data, **kwargs):
-        text = clean(value)
+        if value.__class__ is str:                # the common case, inlined: this runs once per cell
+            text = (value if value.isascii() else _nfkc("NFKC", value)).strip()
+        else:
+            text = clean(value)
         if not text:
             if self.blank is None:
                 raise ValidationError(EMPTY)
-            return self.blank
+            return self.blank() if callable(self.blank) else self.blank
         if self.parse is None:
             return text
         try:
@@ -61,6 +76,20 @@ def required_text() -> Cell:
 
 def optional_text() -> Cell:
     return Cell(blank="")
+
+
+# --- ids ----------------------------------------------------------------------------------------------------------
+_SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?[eE]\+?\d+$")
+
+
+def parse_id(text: str) -> str:
+    """Student and staff ids are strings, kept as written: ``0210101`` keeps its leading zero. Excel's display of
+    a long number as 2.10101E+08 has lost the id, so that is refused with the fix."""
+    if _SCIENTIFIC.match(text):
+        raise CellError("编号被 Excel 显示成了科学计数法，原值已丢失；请把该列设为“文本”格式后重新导出",
+                        "Excel turned the id into scientific notation and lost it; format the column as Text and "
+                        "export again")
+    return text
 
 
 # --- contacts (files.md: mainland mobiles, valid e-mail addresses) -------------------------------------------------

@@ -150,6 +150,7 @@ class Table:
                 yield RawRow(number, row)
         except FileRejected as broken:            # e.g. an unterminated quote: keep what was found so far
             self.problems.extend(broken.problems)
+            return
         if self.data_rows == 0:
             self.problems.append(Problem.of(self.file, None, None, None, Reason(
                 "文件只有表头，没有数据行", "the file has a header row but no data rows")))
@@ -163,7 +164,8 @@ class Table:
 
 
 def _find_header(rows: Iterator[SheetRow], specs: Mapping[str, ColumnSpec]):
-    """Return (kind, header row, rows left) or None with the problem. Scans only the first non-blank rows."""
+    """(kind, header row, the rows after it, non-blank rows seen); kind is None when none of the first
+    HEADER_SCAN_ROWS non-blank rows names enough known columns."""
     seen = 0
     for row in rows:
         if _is_blank(row.cells):

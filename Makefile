@@ -1,0 +1,23 @@
+# The two commands of the README. Everything else is `.venv/bin/aq --help`.
+PYTHON ?= python3.11
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup clean
+
+demo: $(STAMP)        ## run the sample college through every service and print a summary
+	$(VENV)/bin/aq demo
+
+test: $(STAMP)        ## the whole test suite (what .ci/run runs)
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade "pip>=23" "setuptools<82" wheel
+	$(VENV)/bin/pip install -q -e ".[test]"
+	touch $(STAMP)
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,71 @@
+"""`aq demo`: the sample college through the whole cascade, then a summary."""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from aq_cli import processes
+from aq_cli.tracking import wait_until_settled
+from shared import config
+from shared.rpc_client import RpcClient
+
+SAMPLE = Path(__file__).resolve().parents[1] / "demo" / "sample_college"
+ROSTER_FILES = ("staff.csv", "classes.csv", "students.csv")
+
+
+def run_demo(data_dir: str | None, keep_running: bool) -> None:
+    from aq_cli.main import _file_payload, upload_file, wait_for_services
+    sample = Path(data_dir) if data_dir else SAMPLE
+    uploads = sorted((sample / "csv" / "uploads").glob("*.csv"))
+    if not uploads:
+        raise click.ClickException(f"no uploads under {sample / 'csv' / 'uploads'}")
+    started = time.monotonic()
+    click.echo(f"starting services (data in {config.home()})")
+    processes.up()
+    try:
+        wait_for_services(180)
+        with RpcClient(config.amqp_uri(), timeout=300) as rpc:
+            answer = rpc.call("roster", "import_files",
+                              [_file_payload(str(sample / "csv" / "roster" / f)) for f in ROSTER_FILES], "demo")
+            if answer["status"] != "accepted":
+                raise click.ClickException(answer["report"])
+            click.echo(f"roster: {answer['counts']}")
+            for path in uploads:
+                t0 = time.monotonic()
+                result = upload_file(rpc, str(path), "demo")
+                if result["status"] != "accepted":
+                    raise click.ClickException(result["report"])
+                state, _ = wait_until_settled(rpc, result["upload_id"], timeout=600)
+                if not state.settled:
+                    raise click.ClickException(f"{path.name}: cascade did not settle: {state.waiting[:5]} {state.stuck[:3]}")
+                click.echo(f"{path.name:<32} {result['rows']:>5} rows  {result['new']:>4} new  "
+                           f"{result['corrected']:>3} corrected  settled in {time.monotonic() - t0:.2f}s")
+            print_summary(rpc)
+        click.echo(f"demo finished in {time.monotonic() - started:.1f}s")
+    finally:
+        if not keep_running:
+            processes.down()
+
+
+def print_summary(rpc: RpcClient) -> None:
+    records = rpc.call("grades", "summary")["records"]
+    warnings = rpc.call("warnings", "list_warnings", None, "all")
+    notices = rpc.call("notification", "list_notices")
+    tasks = rpc.call("advising", "list_tasks", None, "all")
+    flags = rpc.call("assessment", "list_flags", None)
+    active = Counter(w["level"] for w in warnings if w["status"] == "active")
+    click.echo("")
+    click.echo("summary")
+    click.echo(f"  grade records stored      {records}")
+    click.echo(f"  warnings (active)         " + ", ".join(f"{k} {active.get(k, 0)}" for k in ("yellow", "orange", "red"))
+               + f"; lifted {sum(1 for w in warnings if w['status'] == 'lifted')}")
+    by_kind = Counter(n["recipient_kind"] for n in notices)
+    by_status = Counter(n["status"] for n in notices)
+    click.echo(f"  notices by recipient      " + ", ".join(f"{k} {v}" for k, v in sorted(by_kind.items())))
+    click.echo(f"  notices by status         " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())))
+    click.echo(f"  tasks by kind             " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(t['kind'] for t in tasks).items())))
+    click.echo(f"  courses flagged (>15%)    {len(flags)}")
+    click.echo(f"  e-mails in the mail sink  {len(list((config.home() / 'mail').glob('*.eml')))}  ({config.home() / 'mail'})")

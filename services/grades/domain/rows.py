@@ -1,0 +1,112 @@
+"""A grades file (files.md "Grades") -> canonical grade records (contracts GradeRecordSchema), or FileRejected.
+
+The service needs the roster before it can check names, so the flow is:
+
+    ids = student_ids_in(filename, data)             # whole-file problems surface here already
+    names = roster.lookup_students(ids)              # RPC: {student_id: name} of those it knows
+    records = validate_grade_rows(filename, data, names)
+
+Every row is checked and every problem reported; one bad row rejects the file (nothing is stored).
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+from marshmallow import RAISE, Schema
+
+from contracts.events import GradeRecordSchema
+from services.grades.domain.normalise import (
+    parse_course_type, parse_credits, parse_exam_type, parse_score, parse_semester, same_name,
+)
+from shared.files.columns import Column, ColumnSpec
+from shared.files.fields import Cell, clean, optional_text, parse_id, required_text
+from shared.files.formats import MAX_BYTES, read_table
+from shared.files.report import FileRejected, Problem, Reason
+from shared.files.validation import LoadedRow, load_rows, settle_duplicates
+
+GRADE_COLUMNS = ColumnSpec(
+    Column("student_id", "学号", "student_id"),
+    Column("name", "姓名", "name"),
+    Column("semester", "学年学期", "semester"),
+    Column("course_code", "课程代码", "course_code", aliases=("课程号", "课程编号")),
+    Column("course_name", "课程名称", "course_name"),
+    Column("credits", "学分", "credits"),
+    Column("course_type", "课程性质", "course_type"),
+    Column("exam_type", "考试性质", "exam_type"),
+    Column("score", "成绩", "score"),
+    # May be empty (files.md), so a file without these columns at all is accepted too.
+    Column("teacher", "任课教师", "teacher", required=False),
+    Column("offering_college", "开课学院", "offering_college", required=False),
+)
+RECORD_FIELDS = tuple(GradeRecordSchema().fields)
+NATURAL_KEY = ("student_id", "semester", "course_code", "exam_type")
+
+class GradeRowSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    student_id = Cell(parse_id, blank=None)
+    name = required_text()
+    semester = Cell(parse_semester, blank=None)
+    course_code = required_text()
+    course_name = required_text()
+    credits = Cell(parse_credits, blank=None)
+    course_type = Cell(parse_course_type, blank=None)
+    exam_type = Cell(parse_exam_type, blank=None)
+    score = Cell(parse_score, blank="")          # empty = no result yet (policy.md §1)
+    teacher = optional_text()
+    offering_college = optional_text()
+
+
+_SCHEMA = GradeRowSchema()   # one instance for every file: building a Schema is the expensive part
+
+
+def student_ids_in(filename: str, data: bytes, *, max_bytes: int = MAX_BYTES) -> set[str]:
+    """The student ids a grades file names (as validation will read them), for the roster lookup. Raises
+    FileRejected for whole-file problems (empty, unreadable, no header, missing columns)."""
+    table = read_table(filename, data, columns=GRADE_COLUMNS, max_bytes=max_bytes)
+    return {sid for row in table if (sid := clean(row.cells["student_id"]))}
+
+
+def validate_grade_rows(filename: str, data: bytes, roster_names: Mapping[str, str], *,
+                        max_bytes: int = MAX_BYTES) -> list[dict]:
+    """Canonical GradeRecordSchema dicts in file order (identical duplicate rows once), or FileRejected listing
+    every problem. ``roster_names``: student_id -> name for (at least) the students the file names."""
+    table = read_table(filename, data, columns=GRADE_COLUMNS, max_bytes=max_bytes)
+    problems: list[Problem] = []
+    good: list[LoadedRow] = []
+    for row in load_rows(table, _SCHEMA):
+        problems.extend(row.problems)
+        mismatch = _roster_problem(row, roster_names, table.title)
+        if mismatch:
+            problems.append(mismatch)
+        elif row.ok:
+            good.append(row)
+    problems.extend(table.problems)
+    kept, duplicates = settle_duplicates(good, _natural_key, GRADE_COLUMNS, NATURAL_KEY, RECORD_FIELDS)
+    problems.extend(duplicates)
+    if problems:
+        raise FileRejected(problems)
+    return [{field: row.data[field] for field in RECORD_FIELDS} for row in kept]
+
+
+def _natural_key(data: dict) -> tuple:
+    return (data["student_id"], data["semester"], data["course_code"], data["exam_type"])
+
+
+def _roster_problem(row: LoadedRow, roster_names: Mapping[str, str], title) -> Problem | None:
+    sid = row.data.get("student_id")
+    if sid is None:
+        return None                               # already reported as a bad id
+    if sid not in roster_names:
+        return Problem.of(row.file, row.row, "student_id", row.cells["student_id"], Reason(
+            "名册中没有这个学号（请核对学号，或先导入该学生的名册）",
+            "no student with this id in the roster (check the id, or import the student into the roster first)"),
+            title("student_id"))
+    name = row.data.get("name")
+    expected = roster_names[sid]
+    if name is not None and not same_name(name, expected):
+        return Problem.of(row.file, row.row, "name", row.cells["name"], Reason(
+            f"姓名与名册不符：名册中学号 {sid} 的学生是“{expected}”",
+            f"the name does not match the roster: student {sid} is '{expected}' there"), title("name"))
+    return None

@@ -1,0 +1,194 @@
+"""What the rules measure about a student at a semester (policy.md §2, §3).
+
+``semester_views(records)`` walks one student's history once, in semester order, and yields a
+``SemesterView`` per semester in which the student has any record. The view knows, for every course the student
+has a record of up to that semester, its OUTCOME (best result so far, §2) and its credits and course type (from
+its latest record so far), plus the records of the semester itself. The measures are methods of the view.
+
+Arithmetic is decimal, not binary floating point: credits such as 2.5 and scores such as 72.5 are decimals, and
+a GPA of exactly 2.0 must not come out as 1.9999999999999998 and draw a warning (§3: "never rounded before
+comparing"). Values are handed to events as floats only at the end.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from functools import lru_cache
+
+from shared.academic.scores import Result, better, read_score
+from shared.academic.semesters import sort_key
+from shared.academic.vocabulary import REGULAR_SITTINGS, WARNING_COURSE_TYPES
+
+from services.warnings.domain.model import GradeRecord
+
+# Within one semester the sittings happen in this order: the regular exam (or the deferred one that replaces
+# it), then the make-up; a retake is its own sitting. The last of them is the course's "latest record".
+_SITTING_ORDER = {"regular": 0, "deferred": 1, "makeup": 2, "retake": 3}
+# The sittings that decide a semester's own failed credits (§3): a retake belongs to another course run.
+_SEMESTER_SITTINGS = REGULAR_SITTINGS | {"makeup"}
+
+_FOUR = Decimal(4)
+_FIFTY = Decimal(50)
+_SIXTY = Decimal(60)
+_NINETY = Decimal(90)
+_TEN = Decimal(10)
+_ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A raw score read once: its result and, if it has a number, its grade point."""
+    result: Result
+    grade_point: Decimal | None
+
+
+@lru_cache(maxsize=8192)
+def read(score: str) -> Reading:
+    # Few distinct score texts exist; the cache makes reading 100,000 records cheap.
+    result = read_score(score)
+    if result.numeric is None:
+        return Reading(result, None)
+    return Reading(result, grade_point(Decimal(repr(result.numeric))))
+
+
+def grade_point(number: Decimal) -> Decimal:
+    """§3: 4.0 for x ≥ 90, (x − 50) / 10 for 60 ≤ x < 90, 0 for x < 60."""
+    if number >= _NINETY:
+        return _FOUR
+    if number >= _SIXTY:
+        return (number - _FIFTY) / _TEN
+    return _ZERO
+
+
+@lru_cache(maxsize=1024)
+def _decimal(credits: float) -> Decimal:
+    # repr gives the shortest text that reads back as the same float: 2.5 -> Decimal("2.5"), not its binary value.
+    return Decimal(repr(float(credits)))
+
+
+@lru_cache(maxsize=256)
+def _semester_order(code: str) -> tuple[int, int]:
+    return sort_key(code)
+
+
+@dataclass(frozen=True)
+class CourseResult:
+    """A course as a measure sees it: credits and type from its latest record, and the result that counts."""
+    course_code: str
+    course_name: str
+    credits: float
+    course_type: str
+    result: Result | None    # None: no result yet
+    score: str | None        # the raw text of that result
+
+    @property
+    def credit_value(self) -> Decimal:
+        return _decimal(self.credits)
+
+    def as_reason(self) -> dict:
+        """The ``ReasonCourseSchema`` shape."""
+        return {"course_code": self.course_code, "course_name": self.course_name,
+                "credits": self.credits, "result": self.score or ""}
+
+
+@dataclass(frozen=True)
+class CreditSum:
+    """A sum of credits and the courses behind it."""
+    value: Decimal
+    courses: tuple[CourseResult, ...]
+
+
+@dataclass(frozen=True)
+class GradePointAverage:
+    """Credit-weighted mean grade point over the courses with a numeric outcome; None if there are none."""
+    value: Decimal | None
+    graded_credits: Decimal
+    courses: tuple[CourseResult, ...]
+
+
+def _best(current: CourseResult, result: Result, score: str) -> tuple[Result, str]:
+    if current.result is None:
+        return result, score
+    # ``better`` returns one of its arguments; on a tie it keeps the earlier one.
+    if better(current.result, result) is current.result:
+        return current.result, current.score
+    return result, score
+
+
+class SemesterView:
+    """One student at one semester S: the context every rule is given."""
+
+    def __init__(self, student_id: str, semester: str, courses: dict[str, CourseResult],
+                 records: tuple[tuple[GradeRecord, Reading], ...]):
+        self.student_id = student_id
+        self.semester = semester
+        self.courses = courses      # course_code -> outcome at S (§2), credits and type from its latest record ≤ S
+        self.records = records      # this semester's records, in sitting order, with their readings
+
+    def unresolved_failed_credits(self, course_types: Collection[str] = WARNING_COURSE_TYPES) -> CreditSum:
+        """§3 应修未得学分: credits of counted courses whose outcome at S is a fail."""
+        failed = [c for c in self.courses.values()
+                  if c.result is not None and c.result.passed is False and c.course_type in course_types]
+        return _credit_sum(failed)
+
+    def semester_failed_credits(self, course_types: Collection[str] = WARNING_COURSE_TYPES) -> CreditSum:
+        """§3: credits of counted courses with a regular-exam record in S whose best regular / deferred /
+        make-up result of S is a fail. Later retakes cannot change it: only S's own records are looked at."""
+        sat_regular: set[str] = set()
+        best: dict[str, tuple[Result, str]] = {}
+        for record, reading in self.records:
+            if record.exam_type in REGULAR_SITTINGS:
+                sat_regular.add(record.course_code)      # whatever its score, even "no result yet"
+            if record.exam_type not in _SEMESTER_SITTINGS or not reading.result.has_result:
+                continue
+            found = best.get(record.course_code)
+            if found is None or better(found[0], reading.result) is not found[0]:
+                best[record.course_code] = (reading.result, record.score)
+        failed = []
+        for code in sat_regular:
+            found = best.get(code)
+            course = self.courses[code]
+            if found is not None and found[0].passed is False and course.course_type in course_types:
+                failed.append(replace(course, result=found[0], score=found[1]))
+        return _credit_sum(failed)
+
+    def gpa(self) -> GradePointAverage:
+        """§3 GPA over the courses whose OUTCOME at S has a number (合格 / 不合格 / 免修 outcomes are left out,
+        even if the course also has numeric records). All course types count."""
+        graded = [c for c in self.courses.values() if c.result is not None and c.result.numeric is not None]
+        credits = sum((c.credit_value for c in graded), _ZERO)
+        if not graded or credits == 0:
+            return GradePointAverage(None, credits, _ordered(graded))
+        points = sum((read(c.score).grade_point * c.credit_value for c in graded), _ZERO)
+        return GradePointAverage(points / credits, credits, _ordered(graded))
+
+
+def _credit_sum(courses: list[CourseResult]) -> CreditSum:
+    return CreditSum(sum((c.credit_value for c in courses), _ZERO), _ordered(courses))
+
+
+def _ordered(courses: Iterable[CourseResult]) -> tuple[CourseResult, ...]:
+    return tuple(sorted(courses, key=lambda c: c.course_code))
+
+
+def semester_views(records: Iterable[GradeRecord]) -> Iterator[SemesterView]:
+    """One view per semester in which the student has any record (a no-result record counts: policy.md §4),
+    in semester order. One pass over the history: each semester folds its records into the running state."""
+    by_semester: dict[str, list[GradeRecord]] = {}
+    for record in records:
+        by_semester.setdefault(record.semester, []).append(record)
+    courses: dict[str, CourseResult] = {}
+    for semester in sorted(by_semester, key=_semester_order):
+        sittings = sorted(by_semester[semester], key=lambda r: _SITTING_ORDER.get(r.exam_type, len(_SITTING_ORDER)))
+        read_sittings = tuple((record, read(record.score)) for record in sittings)
+        for record, reading in read_sittings:
+            current = courses.get(record.course_code)
+            result, score = (current.result, current.score) if current else (None, None)
+            if reading.result.has_result:
+                # A no-result record is ignored by the rules: it cannot be an outcome.
+                result, score = _best(current, reading.result, record.score) if current else (reading.result, record.score)
+            # Credits, name and type come from the latest record (§3), whatever its score.
+            courses[record.course_code] = CourseResult(
+                record.course_code, record.course_name, record.credits, record.course_type, result, score)
+        yield SemesterView(sittings[0].student_id, semester, dict(courses), read_sittings)

@@ -1,0 +1,177 @@
+"""Reading uploaded CSV bytes into tables: encodings, headers and the whole-file problems of files.md."""
+import codecs
+
+import pytest
+
+from shared.files.columns import Column, ColumnSpec
+from shared.files.csv_format import CsvFormat
+from shared.files.formats import available_formats, read_table, read_tables
+from shared.files.report import FileRejected
+
+SPEC = ColumnSpec(
+    Column("student_id", "学号", "student_id"),
+    Column("name", "姓名", "name"),
+    Column("score", "成绩", "score"),
+    Column("teacher", "任课教师", "teacher", required=False),
+)
+TEXT = "学号,姓名,成绩\n0210101,张三,85\n210102,李四,缺考\n"
+
+
+def rows(filename, data, spec=SPEC):
+    table = read_table(filename, data, columns=spec)
+    return [(r.row_number, r.cells) for r in table], table
+
+
+def rejected(filename, data, spec=SPEC):
+    with pytest.raises(FileRejected) as info:
+        table = read_table(filename, data, columns=spec)
+        list(table)
+        if table.problems:
+            raise FileRejected(table.problems)
+    return info.value.problems
+
+
+def test_csv_format_is_discovered_through_its_entry_point():
+    assert any(isinstance(f, CsvFormat) for f in available_formats())
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
+def test_encodings_are_detected(encoding):
+    got, table = rows("g.csv", TEXT.encode(encoding))
+    assert got == [
+        (2, {"student_id": "0210101", "name": "张三", "score": "85", "teacher": ""}),
+        (3, {"student_id": "210102", "name": "李四", "score": "缺考", "teacher": ""}),
+    ]
+    assert table.problems == []
+
+
+def test_gb18030_only_characters_survive():
+    data = "学号,姓名,成绩\n1,𠀀明,85\n".encode("gb18030")     # a character outside GBK
+    got, _ = rows("g.csv", data)
+    assert got[0][1]["name"] == "𠀀明"
+
+
+def test_header_in_english_any_order_with_full_width_and_spaces_and_unknown_columns():
+    data = " Score ,备注,ＳＴＵＤＥＮＴ＿ＩＤ,　姓 名　\n85,x,007,王五\n".encode("utf-8")
+    got, table = rows("g.csv", data)
+    assert got == [(2, {"score": "85", "student_id": "007", "name": "王五", "teacher": ""})]
+    assert table.title("score") == "Score"
+
+
+def test_blank_lines_are_skipped_but_counted_in_row_numbers():
+    got, _ = rows("g.csv", "学号,姓名,成绩\n\n1,甲,60\n,,\n2,乙,70\n\n\n".encode())
+    assert [n for n, _ in got] == [3, 5]
+
+
+def test_quoted_value_with_comma_and_newline_is_one_row():
+    got, _ = rows("g.csv", '学号,姓名,成绩\n1,"甲,\n乙",60\n2,丙,70\n'.encode())
+    assert got[0] == (2, {"student_id": "1", "name": "甲,\n乙", "score": "60", "teacher": ""})
+    assert got[1][0] == 3
+
+
+def test_title_rows_above_the_header_are_skipped():
+    data = "2023-2024学年第一学期成绩单,,\n学号,姓名,成绩\n1,甲,60\n".encode()
+    got, table = rows("g.csv", data)
+    assert table.header.row == 2 and got == [(3, {"student_id": "1", "name": "甲", "score": "60", "teacher": ""})]
+
+
+def test_tab_separated_text_is_read():
+    got, _ = rows("g.txt", "学号\t姓名\t成绩\n1\t甲\t60\n".encode("utf-16"))
+    assert got[0][1]["name"] == "甲"
+
+
+def test_empty_file():
+    [p] = rejected("g.csv", b"")
+    assert (p.row, p.column) == (None, None) and "空" in p.reason_zh and "empty" in p.reason_en
+
+
+def test_file_with_only_blank_lines_is_empty():
+    [p] = rejected("g.csv", codecs.BOM_UTF8 + b"\r\n \r\n")
+    assert "empty" in p.reason_en
+
+
+def test_header_only():
+    [p] = rejected("g.csv", "学号,姓名,成绩\n".encode())
+    assert p.row is None and "没有数据行" in p.reason_zh and "no data rows" in p.reason_en
+
+
+def test_no_recognisable_header():
+    [p] = rejected("g.csv", "0210101,张三,85\n210102,李四,90\n".encode())
+    assert p.row is None and "表头" in p.reason_zh and "header" in p.reason_en
+    assert "学号" in p.reason_zh and "student_id" in p.reason_en
+
+
+def test_every_missing_required_column_is_named():
+    problems = rejected("g.csv", "学号,任课教师\n1,x\n".encode())
+    assert [(p.row, p.column, p.header) for p in problems] == [(1, "name", "姓名"), (1, "score", "成绩")]
+    assert "缺少必需的列“姓名”" in problems[0].reason_zh and "'name'" in problems[0].reason_en
+
+
+def test_a_row_naming_one_known_column_is_not_a_header():
+    [p] = rejected("g.csv", "学号,备注\n1,x\n".encode())
+    assert "header" in p.reason_en
+
+
+def test_a_column_named_twice():
+    [p] = rejected("g.csv", "学号,姓名,成绩,student_id\n1,甲,60,1\n".encode())
+    assert (p.row, p.column) == (1, "student_id") and "两次" in p.reason_zh and "twice" in p.reason_en
+
+
+def test_binary_file():
+    [p] = rejected("g.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    assert p.row is None and "二进制" in p.reason_zh and "binary" in p.reason_en
+
+
+def test_xlsx_sent_as_csv_is_named_for_what_it_is():
+    [p] = rejected("g.csv", b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 100)
+    assert "xlsx" in p.reason_en and "CSV" in p.reason_zh
+
+
+def test_unknown_file_type():
+    [p] = rejected("g.pdf", b"%PDF-1.7\n\x00\x01")
+    assert "PDF" in p.reason_en
+
+
+def test_text_full_of_control_characters_is_garbage():
+    [p] = rejected("g.csv", bytes(range(1, 32)) * 20)
+    assert "乱码" in p.reason_zh and "garbled" in p.reason_en
+
+
+def test_undecodable_bytes():
+    [p] = rejected("g.csv", "学号,姓名,成绩\n".encode("gbk") + b"1,\x80\xff\xfe,60\n")
+    assert p.row == 2 and "编码" in p.reason_zh and "encoding" in p.reason_en
+
+
+def test_truncated_utf8_file():
+    data = "学号,姓名,成绩\n1,张三丰,60\n2,李四".encode()[:-1]
+    [p] = rejected("g.csv", data)
+    assert "truncated" in p.reason_en
+
+
+def test_damaged_utf8_is_not_mistaken_for_gbk():
+    data = "学号,姓名,成绩\n1,张三丰,60\n".encode() + b"2,\xff\xfe,70\n"
+    [p] = rejected("g.csv", data)
+    assert p.row == 3 and "UTF-8" in p.reason_en
+
+
+def test_unterminated_quote_keeps_earlier_problems_and_names_the_row():
+    problems = rejected("g.csv", '学号,姓名,成绩\n1,甲,60\n1,2,3,4\n2,"乙,70\n'.encode())
+    assert [p.row for p in problems] == [3, 4]
+    assert "more cell" in problems[0].reason_en and "quote" in problems[1].reason_en
+
+
+def test_too_large():
+    with pytest.raises(FileRejected) as info:
+        read_table("g.csv", TEXT.encode() * 10, columns=SPEC, max_bytes=100)
+    assert "too large" in info.value.problems[0].reason_en
+
+
+def test_short_rows_give_empty_cells():
+    got, _ = rows("g.csv", "学号,姓名,成绩\n1,甲\n".encode())
+    assert got == [(2, {"student_id": "1", "name": "甲", "score": "", "teacher": ""})]
+
+
+def test_read_tables_recognises_the_kind_by_header():
+    specs = {"people": ColumnSpec(Column("name", "姓名", "name"), Column("age", "年龄", "age")), "grades": SPEC}
+    [(kind, table)] = read_tables("x.csv", "姓名,年龄\n甲,3\n".encode(), specs)
+    assert kind == "people" and [r.cells for r in table] == [{"name": "甲", "age": "3"}]
