@@ -23,7 +23,7 @@ def import_roster(uow, files: list[tuple[str, bytes]], imported_by: str, import_
     batch = validate_roster_files(files, known_classes=known_classes, known_staff=known_staff)
 
     staff_rows = [{**s, "scope": json.dumps(list(s["scope"]), ensure_ascii=False)} for s in batch.staff]
-    new_staff, changed_staff = upsert(conn, tables.staff, ("staff_id",), staff_rows)
+    new_staff, changed_staff = upsert(conn, tables.staff, ("staff_id", "role"), staff_rows)
     new_classes, changed_classes = upsert(conn, tables.classes, ("class_name",), list(batch.classes))
     new_students, changed_students = upsert(conn, tables.students, ("student_id",), list(batch.students))
 

@@ -32,9 +32,10 @@ students = Table(
 
 staff = Table(
     "staff", metadata,
+    # One person may hold several roles (a head teacher who is also a counselor): one row per role.
     Column("staff_id", String(32), primary_key=True),
+    Column("role", String(32), primary_key=True),
     Column("name", String(64), nullable=False),
-    Column("role", String(32), nullable=False, index=True),
     Column("scope", Text, nullable=False),     # JSON list: class names, cohorts or majors by role
     Column("email", String(254)),
     Column("phone", String(20)),

@@ -12,9 +12,10 @@ comparing"). Values are handed to events as floats only at the end.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 from shared.academic.scores import Result, better, read_score
 from shared.academic.semesters import sort_key
@@ -72,19 +73,17 @@ def _semester_order(code: str) -> tuple[int, int]:
     return sort_key(code)
 
 
-@dataclass(frozen=True)
-class CourseResult:
-    """A course as a measure sees it: credits and type from its latest record, and the result that counts."""
+class CourseResult(NamedTuple):
+    """A course as a measure sees it: credits and type from its latest record, and the result that counts.
+    (A NamedTuple: one is made per record, and it is cheaper to build than a frozen dataclass.)"""
     course_code: str
     course_name: str
     credits: float
     course_type: str
-    result: Result | None    # None: no result yet
-    score: str | None        # the raw text of that result
-
-    @property
-    def credit_value(self) -> Decimal:
-        return _decimal(self.credits)
+    result: Result | None      # None: no result yet
+    score: str | None          # the raw text of that result
+    credit_value: Decimal      # credits as a decimal
+    points: Decimal | None     # grade point × credits, when the result has a number
 
     def as_reason(self) -> dict:
         """The ``ReasonCourseSchema`` shape."""
@@ -94,7 +93,7 @@ class CourseResult:
 
 @dataclass(frozen=True)
 class CreditSum:
-    """A sum of credits and the courses behind it."""
+    """A sum of credits and the courses behind it (in no particular order)."""
     value: Decimal
     courses: tuple[CourseResult, ...]
 
@@ -107,17 +106,10 @@ class GradePointAverage:
     courses: tuple[CourseResult, ...]
 
 
-def _best(current: CourseResult, result: Result, score: str) -> tuple[Result, str]:
-    if current.result is None:
-        return result, score
-    # ``better`` returns one of its arguments; on a tie it keeps the earlier one.
-    if better(current.result, result) is current.result:
-        return current.result, current.score
-    return result, score
-
-
 class SemesterView:
     """One student at one semester S: the context every rule is given."""
+
+    __slots__ = ("student_id", "semester", "courses", "records")
 
     def __init__(self, student_id: str, semester: str, courses: dict[str, CourseResult],
                  records: tuple[tuple[GradeRecord, Reading], ...]):
@@ -128,9 +120,9 @@ class SemesterView:
 
     def unresolved_failed_credits(self, course_types: Collection[str] = WARNING_COURSE_TYPES) -> CreditSum:
         """§3 应修未得学分: credits of counted courses whose outcome at S is a fail."""
-        failed = [c for c in self.courses.values()
-                  if c.result is not None and c.result.passed is False and c.course_type in course_types]
-        return _credit_sum(failed)
+        failed = tuple(c for c in self.courses.values()
+                       if c.result is not None and c.result.passed is False and c.course_type in course_types)
+        return CreditSum(sum((c.credit_value for c in failed), _ZERO), failed)
 
     def semester_failed_credits(self, course_types: Collection[str] = WARNING_COURSE_TYPES) -> CreditSum:
         """§3: credits of counted courses with a regular-exam record in S whose best regular / deferred /
@@ -140,7 +132,7 @@ class SemesterView:
         for record, reading in self.records:
             if record.exam_type in REGULAR_SITTINGS:
                 sat_regular.add(record.course_code)      # whatever its score, even "no result yet"
-            if record.exam_type not in _SEMESTER_SITTINGS or not reading.result.has_result:
+            if record.exam_type not in _SEMESTER_SITTINGS or reading.result.passed is None:
                 continue
             found = best.get(record.course_code)
             if found is None or better(found[0], reading.result) is not found[0]:
@@ -148,47 +140,63 @@ class SemesterView:
         failed = []
         for code in sat_regular:
             found = best.get(code)
+            if found is None or found[0].passed is not False:
+                continue
             course = self.courses[code]
-            if found is not None and found[0].passed is False and course.course_type in course_types:
-                failed.append(replace(course, result=found[0], score=found[1]))
-        return _credit_sum(failed)
+            if course.course_type in course_types:
+                # The semester's own best result is the one to quote, not the outcome so far.
+                failed.append(course._replace(result=found[0], score=found[1]))
+        return CreditSum(sum((c.credit_value for c in failed), _ZERO), tuple(failed))
 
     def gpa(self) -> GradePointAverage:
         """§3 GPA over the courses whose OUTCOME at S has a number (合格 / 不合格 / 免修 outcomes are left out,
         even if the course also has numeric records). All course types count."""
-        graded = [c for c in self.courses.values() if c.result is not None and c.result.numeric is not None]
+        graded = tuple(c for c in self.courses.values() if c.points is not None)
         credits = sum((c.credit_value for c in graded), _ZERO)
-        if not graded or credits == 0:
-            return GradePointAverage(None, credits, _ordered(graded))
-        points = sum((read(c.score).grade_point * c.credit_value for c in graded), _ZERO)
-        return GradePointAverage(points / credits, credits, _ordered(graded))
-
-
-def _credit_sum(courses: list[CourseResult]) -> CreditSum:
-    return CreditSum(sum((c.credit_value for c in courses), _ZERO), _ordered(courses))
-
-
-def _ordered(courses: Iterable[CourseResult]) -> tuple[CourseResult, ...]:
-    return tuple(sorted(courses, key=lambda c: c.course_code))
+        if not credits:
+            return GradePointAverage(None, credits, graded)
+        points = sum((c.points for c in graded), _ZERO)
+        return GradePointAverage(points / credits, credits, graded)
 
 
 def semester_views(records: Iterable[GradeRecord]) -> Iterator[SemesterView]:
     """One view per semester in which the student has any record (a no-result record counts: policy.md §4),
     in semester order. One pass over the history: each semester folds its records into the running state."""
     by_semester: dict[str, list[GradeRecord]] = {}
+    student = None
     for record in records:
+        if record.student_id != student:
+            if student is not None:
+                raise ValueError(f"records of several students given: {student}, {record.student_id}")
+            student = record.student_id
         by_semester.setdefault(record.semester, []).append(record)
     courses: dict[str, CourseResult] = {}
     for semester in sorted(by_semester, key=_semester_order):
-        sittings = sorted(by_semester[semester], key=lambda r: _SITTING_ORDER.get(r.exam_type, len(_SITTING_ORDER)))
+        sittings = by_semester[semester]
+        if len(sittings) > 1:
+            sittings.sort(key=_sitting_order)
         read_sittings = tuple((record, read(record.score)) for record in sittings)
         for record, reading in read_sittings:
             current = courses.get(record.course_code)
-            result, score = (current.result, current.score) if current else (None, None)
-            if reading.result.has_result:
-                # A no-result record is ignored by the rules: it cannot be an outcome.
-                result, score = _best(current, reading.result, record.score) if current else (reading.result, record.score)
+            credit_value = _decimal(record.credits)
+            if current is None:
+                result = score = points = None
+            else:
+                result, score = current.result, current.score
+                points = current.points if current.credit_value == credit_value else None
+            if reading.result.passed is not None:
+                # A no-result record is ignored by the rules: it never becomes the outcome.
+                # ``better`` returns one of its arguments; on a tie the earlier result stays.
+                if result is None or better(result, reading.result) is not result:
+                    result, score = reading.result, record.score
+                    points = None
+            if points is None and result is not None and result.numeric is not None:
+                points = read(score).grade_point * credit_value
             # Credits, name and type come from the latest record (§3), whatever its score.
-            courses[record.course_code] = CourseResult(
-                record.course_code, record.course_name, record.credits, record.course_type, result, score)
-        yield SemesterView(sittings[0].student_id, semester, dict(courses), read_sittings)
+            courses[record.course_code] = CourseResult(record.course_code, record.course_name, record.credits,
+                                                       record.course_type, result, score, credit_value, points)
+        yield SemesterView(student, semester, dict(courses), read_sittings)
+
+
+def _sitting_order(record: GradeRecord) -> int:
+    return _SITTING_ORDER.get(record.exam_type, len(_SITTING_ORDER))

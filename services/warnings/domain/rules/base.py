@@ -79,7 +79,8 @@ class Rule(ABC):
                     "rule": self.name, "level": level,
                     "measure": float(measured.value), "threshold": float(threshold),
                     "comparison": self.comparison,
-                    "courses": [course.as_reason() for course in measured.courses],
+                    # Sorted only here: most measures never fire, and a notice lists courses by code.
+                    "courses": [c.as_reason() for c in sorted(measured.courses, key=_by_code)],
                 })
         return None
 
@@ -90,6 +91,10 @@ class Rule(ABC):
         shown = ", ".join(f"{level}{self.comparison}{self.thresholds[level]}" for level in LEVELS
                           if level in self.thresholds)
         return f"<{type(self).__name__} {self.name}: {shown}>"
+
+
+def _by_code(course: CourseResult) -> str:
+    return course.course_code
 
 
 def _check_thresholds(thresholds: Any, comparison: str) -> dict[str, Decimal]:

@@ -1,0 +1,99 @@
+"""Words a NoticeSpec as a subject, a plain text and an HTML body, with the Jinja2 templates of its locale.
+
+Templates live in ``services/notification/templates/<locale>/``: ``<name>.txt.j2`` (which sets ``subject``) and
+``<name>.html.j2``. Only the HTML templates are autoescaped: course names and student names come from uploaded
+files, and must not become markup in a mail reader; plain text must stay as written. A locale that lacks a template
+falls back to Chinese, the college's language.
+
+Numbers are formatted here, not in the templates, because the rules are the same in every language: a GPA shows
+2 decimals (policy.md §3: "2 decimals only for display"), credits show as few as they need (5, 2.5).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from services.notification.domain.recipients import NoticeSpec
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+DEFAULT_LOCALE = "zh"
+
+# Measures shown with a fixed number of decimals; any other measure (credits, a plugin's count) as few as it needs.
+MEASURE_DECIMALS = {"gpa": 2}
+
+
+@dataclass(frozen=True)
+class RenderedNotice:
+    subject: str
+    text: str
+    html: str
+
+
+def number(value: float | int | None) -> str:
+    """5.0 -> "5", 2.5 -> "2.5", 1.666… -> "1.67"."""
+    if value is None:
+        return ""
+    return f"{round(float(value), 2):g}"
+
+
+def measure(value: float, rule: str) -> str:
+    decimals = MEASURE_DECIMALS.get(rule)
+    return f"{float(value):.{decimals}f}" if decimals is not None else number(value)
+
+
+def percent(fraction: float | None) -> str:
+    """0.2345 -> "23.5%", 0.15 -> "15%"."""
+    if fraction is None:
+        return ""
+    return f"{round(float(fraction) * 100, 1):g}%"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
+        undefined=StrictUndefined,     # a misspelt variable is an error in tests, not a silent gap in a notice
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(num=number, measure=measure, percent=percent)
+    return env
+
+
+_ENV = _environment()
+
+
+def render(spec: NoticeSpec, locale: str = DEFAULT_LOCALE) -> RenderedNotice:
+    values = {
+        **spec.context,
+        "kind": spec.kind,
+        "recipient_kind": spec.recipient_kind,
+        "requires_acknowledgement": spec.requires_acknowledgement,
+    }
+    text_module = _template(locale, spec.template, "txt").make_module(values)
+    subject = " ".join(str(getattr(text_module, "subject", "")).split())   # one line, whatever the template's layout
+    if not subject:
+        raise ValueError(f"template {spec.template!r} sets no subject")
+    text = _tidy(str(text_module))
+    html = _template(locale, spec.template, "html").render(values, subject=subject)
+    return RenderedNotice(subject=subject, text=text, html=html)
+
+
+def _template(locale: str, name: str, part: str):
+    names = [f"{locale}/{name}.{part}.j2"]
+    if locale != DEFAULT_LOCALE:
+        names.append(f"{DEFAULT_LOCALE}/{name}.{part}.j2")
+    return _ENV.select_template(names)
+
+
+def _tidy(text: str) -> str:
+    # Templates are written for readability; the notice gets no trailing spaces and at most one blank line in a row.
+    lines = [line.rstrip() for line in text.strip("\n").splitlines()]
+    tidy: list[str] = []
+    for line in lines:
+        if line or (tidy and tidy[-1]):
+            tidy.append(line)
+    return "\n".join(tidy) + "\n"
