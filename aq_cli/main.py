@@ -63,7 +63,9 @@ def wait_for_services(timeout: float) -> None:
                 if time.monotonic() > deadline:
                     raise click.ClickException(f"{name} did not come up within {timeout:.0f}s; "
                                                f"see {processes.log_dir() / (name + '.log')}")
-                if processes.pid_of(name) is None:
+                time.sleep(0.2)
+                # Checked twice: while a process execs into nameko its command line is briefly empty.
+                if processes.pid_of(name) is None and (time.sleep(0.5) or processes.pid_of(name) is None):
                     raise click.ClickException(f"{name} exited; see {processes.log_dir() / (name + '.log')}")
 
 

@@ -118,4 +118,10 @@ def exec_service(name: str) -> None:
     import services
     config_file = Path(services.__file__).parent / name / "config.yml"
     os.execv(sys.executable, [sys.executable, "-m", "nameko", "run", "--config", str(config_file),
-                              f"services.{name}.service"])
+                              service_path(name)])
+
+
+def service_path(name: str) -> str:
+    """What `nameko run` takes: the module and its service class (naming the class matters, because the
+    module also imports the shared base class, which nameko would otherwise try to run too)."""
+    return f"services.{name}.service:{name.capitalize()}Service"

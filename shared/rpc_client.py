@@ -8,7 +8,8 @@ from __future__ import annotations
 import socket
 import uuid
 
-from kombu import Connection, Exchange, Queue
+from amqp.exceptions import ChannelError
+from kombu import Connection, Consumer, Exchange, Queue
 
 RPC_EXCHANGE = Exchange("nameko-rpc", type="topic", durable=True)
 
@@ -39,8 +40,8 @@ class RpcClient:
         self._reply_queue = Queue(f"rpc.reply-aq-cli-{self._reply_id}", exchange=RPC_EXCHANGE,
                                   routing_key=self._reply_id, exclusive=True, auto_delete=True)
         self._replies: dict[str, dict] = {}
-        self._consumer = self._conn.Consumer(self._channel, queues=[self._reply_queue],
-                                             callbacks=[self._on_reply], accept=["json"])
+        self._consumer = Consumer(self._channel, queues=[self._reply_queue], callbacks=[self._on_reply],
+                                  accept=["json"])
         self._consumer.consume()
         return self
 
@@ -57,6 +58,15 @@ class RpcClient:
     def call(self, service: str, method: str, *args, timeout: float | None = None, **kwargs):
         correlation_id = str(uuid.uuid4())
         producer = self._conn.Producer(self._channel)
+        try:
+            return self._call(producer, correlation_id, service, method, args, kwargs, timeout)
+        except ChannelError as exc:
+            if "NO_ROUTE" not in str(exc):
+                raise
+            # Nobody consumes <service>.<method>: the service is not running (the broker returned the call).
+            raise ServiceUnavailable(f"{service} is not running (`aq up` starts it)") from None
+
+    def _call(self, producer, correlation_id, service, method, args, kwargs, timeout):
         producer.publish({"args": list(args), "kwargs": kwargs}, exchange=RPC_EXCHANGE,
                          routing_key=f"{service}.{method}", reply_to=self._reply_id,
                          correlation_id=correlation_id, serializer="json", mandatory=True,
