@@ -187,6 +187,16 @@ def _report_settlement(state) -> None:
     sys.exit(2 if state.stuck else 3)
 
 
+@cli.command("wait")
+@click.argument("upload_id")
+@click.option("--timeout", default=600.0, show_default=True)
+def wait_command(upload_id, timeout):
+    """Wait until an upload's cascade has settled (exit 2 if something is parked, 3 on time-out)."""
+    with client() as rpc:
+        state, _ = wait_until_settled(rpc, upload_id, timeout=timeout)
+    _report_settlement(state)
+
+
 @grades.command("history")
 @click.argument("student_id")
 @click.argument("course", required=False)

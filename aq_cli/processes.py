@@ -116,6 +116,8 @@ def exec_service(name: str) -> None:
     if name not in config.SERVICES:
         raise SystemExit(f"unknown service {name!r}; services: {', '.join(config.SERVICES)}")
     import services
+    # eventlet announces its deprecation on every import; it says nothing an operator can act on.
+    os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
     config_file = Path(services.__file__).parent / name / "config.yml"
     os.execv(sys.executable, [sys.executable, "-m", "nameko", "run", "--config", str(config_file),
                               service_path(name)])

@@ -15,8 +15,17 @@ from shared import config
 _engines: dict[str, Engine] = {}
 
 
+def normalise_url(url: str) -> str:
+    """A bare postgresql:// URL means psycopg2 here (SQLAlchemy 2.1 would pick psycopg 3, which psycogreen
+    cannot make cooperative under eventlet)."""
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False)
+    return url
+
+
 def engine_for(service: str, url: str | None = None) -> Engine:
-    url = url or config.database_url(service)
+    url = normalise_url(url or config.database_url(service))
     if url not in _engines:
         _engines[url] = _create(url)
     return _engines[url]

@@ -16,13 +16,12 @@ from nameko.amqp.publish import Publisher
 
 from contracts.envelope import EnvelopeSchema
 from contracts.registry import event_type, queue_name
-from shared.messaging.topology import PARKED_QUEUE, handler_queue, retry_queue_name
+from shared.messaging.topology import ATTEMPTS_HEADER, PARKED_QUEUE, handler_queue, retry_queue_name
 from shared.messaging.unit_of_work import AlreadyProcessed
 
 log = logging.getLogger(__name__)
 
 DEFAULT_RETRY_DELAYS = (1, 5, 30, 120, 600)   # seconds; then the message is parked
-ATTEMPTS_HEADER = "x-aq-attempts"
 _envelope_schema = EnvelopeSchema()
 
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from kombu import Connection
 
-from shared.messaging.consumer import ATTEMPTS_HEADER
-from shared.messaging.topology import PARKED_QUEUE, parked_queue
+from shared.messaging.topology import ATTEMPTS_HEADER, PARKED_QUEUE, parked_queue
 
 
 def _drain(channel):

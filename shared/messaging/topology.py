@@ -7,6 +7,7 @@ from contracts.registry import EVENT_TYPES, queue_name
 
 EVENTS_EXCHANGE = Exchange("aq.events", type="topic", durable=True)
 PARKED_QUEUE = "aq.parked"
+ATTEMPTS_HEADER = "x-aq-attempts"   # how many times a message has failed
 
 
 def handler_queue(service: str, handler: str, routing_key: str) -> Queue:

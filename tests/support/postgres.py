@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, text
 from shared import config
 from shared.db import dispose_all
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 
 
 @contextmanager

@@ -87,7 +87,10 @@ class EmailChannel(Channel):
     def deliver(self, message: OutgoingMessage) -> DeliveryResult:
         if not message.address:
             return DeliveryResult(FAILED_PERMANENT, f"no e-mail address for {message.recipient_id}")
-        mail = self.compose(message)
+        try:
+            mail = self.compose(message)
+        except (ValueError, TypeError) as error:      # e.g. a line break in the address: no retry can fix it
+            return DeliveryResult(FAILED_PERMANENT, f"cannot compose the message: {error}")
         envelope_from = parseaddr(self.sender)[1]
         smtp = None
         try:

@@ -180,3 +180,8 @@ def test_channels_are_loaded_from_entry_points_by_configuration():
     assert list(load_channels({"in_app": {}})) == ["in_app"]         # a channel not configured stays off
     with pytest.raises(LookupError, match="pigeon"):
         load_channels({"pigeon": {}})
+
+
+def test_an_address_that_would_inject_headers_fails_permanently():
+    result = channel_for(free_port()).deliver(message(address="parent@example.org\r\nBcc: someone@example.org"))
+    assert result.status == "failed_permanent"
