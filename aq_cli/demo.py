@@ -17,7 +17,8 @@ ROSTER_FILES = ("staff.csv", "classes.csv", "students.csv")
 
 
 def run_demo(data_dir: str | None, keep_running: bool) -> None:
-    from aq_cli.main import _file_payload, upload_file, wait_for_services
+    from aq_cli.common import file_payload, upload_file
+    from aq_cli.commands.running import wait_for_services
     sample = Path(data_dir) if data_dir else SAMPLE
     uploads = sorted((sample / "csv" / "uploads").glob("*.csv"))
     if not uploads:
@@ -29,7 +30,7 @@ def run_demo(data_dir: str | None, keep_running: bool) -> None:
         wait_for_services(180)
         with RpcClient(config.amqp_uri(), timeout=300) as rpc:
             answer = rpc.call("roster", "import_files",
-                              [_file_payload(str(sample / "csv" / "roster" / f)) for f in ROSTER_FILES], "demo")
+                              [file_payload(str(sample / "csv" / "roster" / f)) for f in ROSTER_FILES], "demo")
             if answer["status"] != "accepted":
                 raise click.ClickException(answer["report"])
             click.echo(f"roster: {answer['counts']}")
@@ -60,12 +61,12 @@ def print_summary(rpc: RpcClient) -> None:
     click.echo("")
     click.echo("summary")
     click.echo(f"  grade records stored      {records}")
-    click.echo(f"  warnings (active)         " + ", ".join(f"{k} {active.get(k, 0)}" for k in ("yellow", "orange", "red"))
+    click.echo("  warnings (active)         " + ", ".join(f"{k} {active.get(k, 0)}" for k in ("yellow", "orange", "red"))
                + f"; lifted {sum(1 for w in warnings if w['status'] == 'lifted')}")
     by_kind = Counter(n["recipient_kind"] for n in notices)
     by_status = Counter(n["status"] for n in notices)
-    click.echo(f"  notices by recipient      " + ", ".join(f"{k} {v}" for k, v in sorted(by_kind.items())))
-    click.echo(f"  notices by status         " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())))
-    click.echo(f"  tasks by kind             " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(t['kind'] for t in tasks).items())))
+    click.echo("  notices by recipient      " + ", ".join(f"{k} {v}" for k, v in sorted(by_kind.items())))
+    click.echo("  notices by status         " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items())))
+    click.echo("  tasks by kind             " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(t['kind'] for t in tasks).items())))
     click.echo(f"  courses flagged (>15%)    {len(flags)}")
     click.echo(f"  e-mails in the mail sink  {len(list((config.home() / 'mail').glob('*.eml')))}  ({config.home() / 'mail'})")

@@ -45,9 +45,9 @@ def render(upload_id: str, ledgers: dict[str, dict], state) -> str:
     for root in children.get(None, []):
         walk(root, 1)
     if changes:
-        lines.append(f"warning changes: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(c['kind'] for c in changes).items())))
+        lines.append("warning changes: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(c['kind'] for c in changes).items())))
     if tasks_by_cause:
-        lines.append(f"tasks: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(t['kind'] for t in tasks_by_cause).items())))
+        lines.append("tasks: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(t['kind'] for t in tasks_by_cause).items())))
     if state.settled:
         lines.append("settled: every event handled by every subscriber, every notice delivered")
     else:

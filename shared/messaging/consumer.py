@@ -15,7 +15,7 @@ from nameko.messaging import Consumer
 from nameko.amqp.publish import Publisher
 
 from contracts.envelope import EnvelopeSchema
-from contracts.registry import event_type, queue_name
+from contracts.registry import event_type
 from shared.messaging.topology import ATTEMPTS_HEADER, PARKED_QUEUE, handler_queue, retry_queue_name
 from shared.messaging.unit_of_work import AlreadyProcessed
 

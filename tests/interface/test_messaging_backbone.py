@@ -1,6 +1,5 @@
 """The messaging bones against the real RabbitMQ: a failing message is retried, then parked, listed and
 replayed; a redelivered event has its effect once; announced events leave through the outbox."""
-import json
 import time
 
 import pytest

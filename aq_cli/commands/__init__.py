@@ -1,0 +1,1 @@
+"""The aq command's groups, one module per area, so each area grows on its own."""
