@@ -14,7 +14,7 @@ def cli():
     """academic-quality: grades, academic warnings, notices, duties and indicators."""
 
 
-for command in (running.up, running.down, running.status, running.service, running.migrate, running.mailsink,
+for command in (running.up, running.down, running.status, running.health, running.service, running.migrate, running.mailsink,
                 uploads.roster, uploads.grades, uploads.wait_command,
                 results.warnings, results.notices, results.tasks, results.flags,
                 operations.trace, operations.dlq, operations.demo):

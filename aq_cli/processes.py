@@ -35,7 +35,13 @@ def wants_mailsink() -> bool:
     return "AQ_SMTP_URL" not in os.environ or os.environ.get("AQ_MAILSINK") == "1"
 
 
+def base(name: str) -> str:
+    """The service an instance runs: ``warnings@2`` is the second instance of ``warnings``."""
+    return name.split("@", 1)[0]
+
+
 def command_for(name: str) -> list[str]:
+    name = base(name)
     if name == MAILSINK:
         port = config.smtp_url().rsplit(":", 1)[-1]
         return [sys.executable, "-m", "aq_cli.main", "mailsink", "--port", port]
@@ -43,6 +49,7 @@ def command_for(name: str) -> list[str]:
 
 
 def _marker(name: str) -> str:
+    name = base(name)
     return "mailsink" if name == MAILSINK else f"services.{name}.service"
 
 
@@ -55,7 +62,7 @@ def pid_of(name: str) -> int | None:
     except (OSError, ValueError):
         return None
     # The pid may have been reused by an unrelated process; ours carries its service in its command line.
-    if _marker(name) not in cmdline and f"service run {name}" not in cmdline:
+    if _marker(name) not in cmdline and f"service run {base(name)}" not in cmdline:
         return None
     try:
         with open(f"/proc/{pid}/stat") as stat:
@@ -74,14 +81,36 @@ def start(name: str) -> int:
     return process.pid
 
 
-def names() -> list[str]:
-    return ([MAILSINK] if wants_mailsink() else []) + list(config.SERVICES)
+def names(replicas: dict[str, int] | None = None) -> list[str]:
+    """Every process to run: the mail sink (unless a real SMTP server is configured) and each service's
+    instances (``warnings``, ``warnings@2``, …)."""
+    instances = []
+    for service in config.SERVICES:
+        count = (replicas or {}).get(service, 1)
+        instances += [service] + [f"{service}@{i}" for i in range(2, count + 1)]
+    return ([MAILSINK] if wants_mailsink() else []) + instances
 
 
-def up(selected: list[str] | None = None) -> dict[str, tuple[int, bool]]:
+def running_instances() -> list[str]:
+    return sorted(p.stem for p in run_dir().glob("*.pid") if pid_of(p.stem))
+
+
+def parse_replicas(text: str) -> dict[str, int]:
+    """"warnings=2,notification=3" -> {"warnings": 2, "notification": 3}."""
+    replicas = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        service, _, count = part.partition("=")
+        if service not in config.SERVICES or not count.isdigit() or int(count) < 1:
+            raise ValueError(f"bad replica setting {part!r}: want SERVICE=COUNT with a service of "
+                             f"{', '.join(config.SERVICES)}")
+        replicas[service] = int(count)
+    return replicas
+
+
+def up(selected: list[str] | None = None, replicas: dict[str, int] | None = None) -> dict[str, tuple[int, bool]]:
     """Start every selected process that is not running; returns name -> (pid, started_now)."""
     result = {}
-    for name in selected or names():
+    for name in selected or names(replicas):
         pid = pid_of(name)
         result[name] = (pid, False) if pid else (start(name), True)
     return result
@@ -105,7 +134,7 @@ def stop(name: str, grace: float = 15.0, sig=signal.SIGTERM) -> bool:
 
 def down(selected: list[str] | None = None) -> list[str]:
     stopped = []
-    for name in reversed(selected or ([MAILSINK] + list(config.SERVICES))):
+    for name in reversed(selected or running_instances()):
         if stop(name):
             stopped.append(name)
     return stopped

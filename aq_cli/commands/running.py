@@ -1,6 +1,8 @@
 """Running the services: up, down, status, one service in the foreground, migrations, the mail sink."""
 from __future__ import annotations
 
+import json
+import sys
 import time
 
 import click
@@ -14,9 +16,15 @@ from shared.rpc_client import ServiceUnavailable
 @click.command()
 @click.option("--detach", is_flag=True, help="Return once every service answers, leaving them running.")
 @click.option("--timeout", default=120.0, show_default=True, help="Seconds to wait for the services to answer.")
-def up(detach, timeout):
+@click.option("--replicas", default="", metavar="SERVICE=N,…",
+              help="Run several instances of services, e.g. warnings=2,notification=2.")
+def up(detach, timeout, replicas):
     """Start every service that is not running (so also restart one that died)."""
-    for name, (pid, started) in processes.up().items():
+    try:
+        counts = processes.parse_replicas(replicas)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--replicas")
+    for name, (pid, started) in processes.up(replicas=counts).items():
         click.echo(f"{name:<13} pid {pid:<7} {'started' if started else 'already running'}")
     wait_for_services(timeout)
     click.echo(f"all services answer (logs: {processes.log_dir()})")
@@ -26,7 +34,7 @@ def up(detach, timeout):
     try:
         while True:
             time.sleep(2)
-            for name, (pid, started) in processes.up().items():
+            for name, (pid, started) in processes.up(replicas=counts).items():
                 if started:
                     click.echo(f"{name} had stopped; restarted as pid {pid}")
     except KeyboardInterrupt:
@@ -63,9 +71,39 @@ def down():
 @click.command()
 def status():
     """Which services are running."""
-    for name in processes.names():
+    for name in sorted(set(processes.names()) | set(processes.running_instances())):
         pid = processes.pid_of(name)
-        click.echo(f"{name:<13} {'running, pid ' + str(pid) if pid else 'stopped'}")
+        click.echo(f"{name:<15} {'running, pid ' + str(pid) if pid else 'stopped'}")
+
+
+@click.command()
+@click.argument("names", nargs=-1)
+@click.option("--local", is_flag=True,
+              help="Judge this machine's own instances by their heartbeat files (for container probes).")
+@click.option("--json", "as_json", is_flag=True)
+def health(names, local, as_json):
+    """Exit 0 when the services (all unless named) reach the broker and their database, and their outbox
+    moves; exit 1 otherwise, saying why."""
+    from shared.messaging.health import local_verdicts
+    verdicts = {}
+    for name in names or config.SERVICES:
+        if local:
+            found = local_verdicts(name)
+            verdicts[name] = found or [{"healthy": False, "problems": ["no running instance on this machine"]}]
+        else:
+            try:
+                with client(timeout=5) as rpc:
+                    verdicts[name] = [rpc.call(name, "health", timeout=5)]
+            except ServiceUnavailable as exc:
+                verdicts[name] = [{"healthy": False, "problems": [str(exc)]}]
+    healthy = all(v["healthy"] for found in verdicts.values() for v in found)
+    if as_json:
+        click.echo(json.dumps(verdicts, ensure_ascii=False, indent=2))
+    else:
+        for name, found in verdicts.items():
+            for v in found:
+                click.echo(f"{name:<13} {'healthy' if v['healthy'] else 'UNHEALTHY: ' + '; '.join(v['problems'])}")
+    sys.exit(0 if healthy else 1)
 
 
 @click.group()

@@ -1,11 +1,18 @@
 """RPC every service answers, whatever it does: its ledger for an upload, and its health."""
-from nameko.rpc import rpc
+import os
 
-from shared.messaging.ledger import ledger, outbox_backlog
+from nameko.dependency_providers import Config
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from shared.messaging.health import check, write_heartbeat
+from shared.messaging.ledger import ledger
 
 
 class MessagingService:
     """Mixin for nameko service classes that have a ``store`` (shared.messaging.store.Store)."""
+
+    config = Config()
 
     @rpc
     def trace(self, correlation_id: str) -> dict:
@@ -19,4 +26,13 @@ class MessagingService:
 
     @rpc
     def health(self) -> dict:
-        return {"service": self.name, "outbox_backlog": outbox_backlog(self.store.engine, self.store.tables)}
+        """The health of whichever instance answers (the CLI's `aq health` checks each local instance)."""
+        return {"service": self.name, **self._verdict()}
+
+    @timer(interval=float(os.environ.get("AQ_HEARTBEAT_SECONDS", "5")), eager=True)
+    def heartbeat(self):
+        write_heartbeat(self.name, self._verdict())
+
+    def _verdict(self) -> dict:
+        return check(self.store.engine, self.store.tables, self.config["AMQP_URI"],
+                     float(self.config.get("OUTBOX_STUCK_SECONDS", 60)))

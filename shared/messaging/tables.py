@@ -5,7 +5,7 @@ processed_events  (event, handler) pairs already handled: the consumer's memory,
                   transaction as the handler's effect, so an effect happens once however often a message
                   is delivered
 """
-from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, DateTime, Float, Integer, MetaData, String, Table, Text
 
 
 def add_messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
@@ -28,5 +28,6 @@ def add_messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("type", String(128), nullable=False),
         Column("correlation_id", String(64), nullable=False, index=True),
         Column("processed_at", DateTime(timezone=True), nullable=False),
+        Column("duration_ms", Float),     # how long the handler's unit of work took (benchmarks, traces)
     )
     return outbox, processed

@@ -3,10 +3,11 @@ mark that the incoming event was handled. Either all of it commits or none of it
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timezone
 
 from marshmallow import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from contracts.envelope import make_envelope
@@ -30,6 +31,7 @@ class UnitOfWork:
         self.conn: Connection | None = None
 
     def __enter__(self) -> "UnitOfWork":
+        self._started = time.perf_counter()
         self.conn = self.engine.connect()
         self._tx = self.conn.begin()
         try:
@@ -44,6 +46,11 @@ class UnitOfWork:
     def __exit__(self, exc_type, exc, tb):
         try:
             if exc_type is None:
+                if self.handling is not None:
+                    elapsed = (time.perf_counter() - self._started) * 1000
+                    self.conn.execute(update(self.processed).where(
+                        self.processed.c.event_id == self.handling["id"],
+                        self.processed.c.handler == self.handler).values(duration_ms=elapsed))
                 self._tx.commit()
             else:
                 self._tx.rollback()

@@ -77,6 +77,7 @@ def upgrade() -> None:
     sa.Column('type', sa.String(length=128), nullable=False),
     sa.Column('correlation_id', sa.String(length=64), nullable=False),
     sa.Column('processed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('duration_ms', sa.Float(), nullable=True),
     sa.PrimaryKeyConstraint('event_id', 'handler')
     )
     with op.batch_alter_table('processed_events', schema=None) as batch_op:
