@@ -6,11 +6,12 @@ import json
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, bindparam, delete, select, update
+from sqlalchemy import bindparam, select, update
 
 from services.warnings import tables
 from services.warnings.domain.evaluation import diff_standings, evaluate_student
 from services.warnings.domain.model import GradeRecord
+from shared.bulk import upsert_rows
 from shared.db import lock_keys
 
 RECORD_KEY = ("student_id", "semester", "course_code", "exam_type")
@@ -25,14 +26,17 @@ def take_records(uow, records: list[dict], policy) -> list[dict]:
     _store_records(conn, records)
     history = _records_of(conn, student_ids)
     before = _current_levels(conn, student_ids)
-    changes = []
+    changes, upserts, lifted = [], [], []
     now = datetime.now(timezone.utc)
     for student_id in student_ids:
         standings = evaluate_student(history.get(student_id, []), policy)
         for change in diff_standings(student_id, before.get(student_id, {}), standings):
             standing = standings.get(change.semester)
             changes.append(_change_event(change, standing, policy.version))
-        _save_standings(conn, student_id, standings, before.get(student_id, {}), policy.version, now)
+        rows, gone = _standing_rows(student_id, standings, before.get(student_id, {}), policy.version, now)
+        upserts += rows
+        lifted += gone
+    _save_standings(conn, upserts, lifted, now)
     if changes:
         conn.execute(tables.warning_changes.insert(), [
             {**{k: c[k] for k in ("change_id", "student_id", "semester", "kind", "old_level", "new_level",
@@ -49,15 +53,9 @@ def _lock_students(uow, student_ids):
 
 
 def _store_records(conn, records):
-    g = tables.grade_records
-    keys = {tuple(r[k] for k in RECORD_KEY) for r in records}
-    if not keys:
-        return
-    # Delete-then-insert by natural key: a correction simply replaces the record.
-    conn.execute(delete(g).where(and_(*(g.c[k] == bindparam(f"k_{k}") for k in RECORD_KEY))),
-                 [{f"k_{k}": key[i] for i, k in enumerate(RECORD_KEY)} for key in keys])
+    # Upsert by natural key: a correction simply replaces the record.
     latest = {tuple(r[k] for k in RECORD_KEY): {f: r[f] for f in RECORD_FIELDS} for r in records}
-    conn.execute(g.insert(), list(latest.values()))
+    upsert_rows(conn, tables.grade_records, list(latest.values()), RECORD_KEY)
 
 
 def _records_of(conn, student_ids) -> dict[str, list[GradeRecord]]:
@@ -85,25 +83,30 @@ def _current_levels(conn, student_ids) -> dict[str, dict[str, str | None]]:
     return found
 
 
-def _save_standings(conn, student_id, standings, before, policy_version, now):
-    w = tables.warnings
+def _standing_rows(student_id, standings, before, policy_version, now) -> tuple[list[dict], list[dict]]:
+    """(rows to upsert, keys to mark lifted) for one student's new standings."""
+    upserts, lifted = [], []
     for semester, standing in standings.items():
         if standing.level is None:
             if before.get(semester):
-                conn.execute(update(w).where(w.c.student_id == student_id, w.c.semester == semester)
-                             .values(status="lifted", updated_at=now))
+                lifted.append({"k_student": student_id, "k_semester": semester})
             continue
-        values = {"level": standing.level, "status": "active", "escalated": standing.escalated,
-                  "reasons": json.dumps(list(standing.reasons), ensure_ascii=False),
-                  "policy_version": policy_version, "updated_at": now}
-        if semester in before:
-            conn.execute(update(w).where(w.c.student_id == student_id, w.c.semester == semester).values(**values))
-        else:
-            conn.execute(w.insert().values(student_id=student_id, semester=semester, **values))
+        upserts.append({"student_id": student_id, "semester": semester, "level": standing.level,
+                        "status": "active", "escalated": standing.escalated,
+                        "reasons": json.dumps(list(standing.reasons), ensure_ascii=False),
+                        "policy_version": policy_version, "updated_at": now})
     for semester, level in before.items():
         if level and semester not in standings:   # the semester's records disappeared
-            conn.execute(update(w).where(w.c.student_id == student_id, w.c.semester == semester)
-                         .values(status="lifted", updated_at=now))
+            lifted.append({"k_student": student_id, "k_semester": semester})
+    return upserts, lifted
+
+
+def _save_standings(conn, upserts, lifted, now):
+    w = tables.warnings
+    upsert_rows(conn, w, upserts, ("student_id", "semester"))
+    if lifted:
+        conn.execute(update(w).where(w.c.student_id == bindparam("k_student"), w.c.semester == bindparam("k_semester"))
+                     .values(status="lifted", updated_at=now), lifted)
 
 
 def _change_event(change, standing, policy_version) -> dict:
