@@ -9,12 +9,14 @@ once: retrying cannot fix it.
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 
 from nameko.messaging import Consumer
 from nameko.amqp.publish import Publisher
 
 from contracts.envelope import EnvelopeSchema
+from shared.messaging import metrics
 from contracts.registry import event_type
 from shared.messaging.topology import ATTEMPTS_HEADER, PARKED_QUEUE, handler_queue, retry_queue_name
 from shared.messaging.unit_of_work import AlreadyProcessed
@@ -27,6 +29,16 @@ _envelope_schema = EnvelopeSchema()
 
 class InvalidEvent(Exception):
     pass
+
+
+class Reject(Exception):
+    """Raised by a handler for a message that can never succeed as it is (e.g. a batch of grades that fails
+    validation): it is parked at once with this reason, without retries. The handler commits whatever it must
+    still do (e.g. tell the publisher) in its own unit of work before raising."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 def check_event(body) -> dict:
@@ -67,6 +79,8 @@ class EventHandler(Consumer):
             delays = [float(d) for d in delays.split(",") if d.strip()]
         self.retry_delays = [float(d) for d in delays]
         self.publisher = Publisher(config["AMQP_URI"])
+        self._started: dict[int, float] = {}
+        metrics.serve(service)
         super().setup()
 
     def handle_message(self, body, message):
@@ -76,17 +90,40 @@ class EventHandler(Consumer):
             log.error("parking invalid message on %s: %s", self.queue.name, exc)
             self._settle(message, body, attempts=0, error=str(exc), park=True)
             return
+        self._started[id(message)] = time.perf_counter()
         super().handle_message(event, message)
+
+    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        labels = (self.container.service_name, self.method_name)
+        started = self._started.pop(id(message), None)
+        if started is not None:
+            metrics.HANDLER_SECONDS.labels(*labels).observe(time.perf_counter() - started)
+        event = worker_ctx.args[0] if worker_ctx.args else {}
+        if exc_info is None:
+            metrics.HANDLED.labels(*labels, event.get("type", "?")).inc()
+            log.info("handled %s", event.get("type"), extra={"aq": {
+                "handler": self.method_name, "event_id": event.get("id"), "correlation_id": event.get("correlation_id"),
+                "seconds": round(time.perf_counter() - started, 4) if started else None}})
+        elif issubclass(exc_info[0], AlreadyProcessed):
+            metrics.DUPLICATES.labels(*labels).inc()
+        return super().handle_result(message, worker_ctx, result, exc_info)
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is None or issubclass(exc_info[0], AlreadyProcessed):
             self.queue_consumer.ack_message(message)
             return
+        metrics.FAILURES.labels(self.container.service_name, self.method_name).inc()
         attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
         error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
-        park = attempts > len(self.retry_delays)
+        park = attempts > len(self.retry_delays) or issubclass(exc_info[0], Reject)
+        if issubclass(exc_info[0], Reject):
+            error = exc_info[1].reason
+        (metrics.PARKED if park else metrics.RETRIES).labels(self.container.service_name, self.method_name).inc()
+        body = message.payload if isinstance(message.payload, dict) else {}
         log.warning("%s failed (attempt %s): %s%s", self.queue.name, attempts, error,
-                    "; parking it" if park else "; will retry")
+                    "; parking it" if park else "; will retry",
+                    extra={"aq": {"handler": self.method_name, "event_id": body.get("id"),
+                                  "correlation_id": body.get("correlation_id"), "attempts": attempts}})
         self._settle(message, message.payload, attempts, error, park)
 
     def _settle(self, message, body, attempts: int, error: str, park: bool):

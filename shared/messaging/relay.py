@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 
 from contracts.envelope import routing_key
 from shared.db import is_postgres
+from shared.messaging import metrics
 from shared.messaging.topology import EVENTS_EXCHANGE, declare_topology
 
 log = logging.getLogger(__name__)
@@ -97,4 +98,5 @@ class OutboxRelay(SharedExtension):
                     retry=True, retry_policy={"max_retries": 3}, declare=[EVENTS_EXCHANGE])
             conn.execute(update(outbox).where(outbox.c.seq.in_([r.seq for r in rows]))
                          .values(published_at=datetime.now(timezone.utc)))
+        metrics.PUBLISHED.labels(self.container.service_name).inc(len(rows))
         return len(rows)

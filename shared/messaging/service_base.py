@@ -5,6 +5,7 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
+from shared.messaging import metrics
 from shared.messaging.health import check, write_heartbeat
 from shared.messaging.ledger import ledger
 
@@ -31,7 +32,12 @@ class MessagingService:
 
     @timer(interval=float(os.environ.get("AQ_HEARTBEAT_SECONDS", "5")), eager=True)
     def heartbeat(self):
-        write_heartbeat(self.name, self._verdict())
+        verdict = self._verdict()
+        if verdict["outbox"]:
+            metrics.OUTBOX_UNPUBLISHED.labels(self.name).set(verdict["outbox"]["unpublished"])
+            metrics.OUTBOX_LAG.labels(self.name).set(verdict["outbox"]["oldest_seconds"])
+        metrics.serve(self.name)
+        write_heartbeat(self.name, verdict)
 
     def _verdict(self) -> dict:
         return check(self.store.engine, self.store.tables, self.config["AMQP_URI"],

@@ -137,3 +137,38 @@ def test_an_invalid_message_is_parked_at_once(flaky_service):
     parked = wait_for(lambda: list_parked(uri), timeout=10, message="the invalid message to be parked")
     assert parked[0]["attempts"] == 0 and "does not match the contract" in parked[0]["error"]
     assert count_effects(url) == 0
+
+
+def _scrape(port):
+    import urllib.request
+    return urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+
+
+def _handled(text):
+    for line in text.splitlines():
+        if line.startswith('aq_messages_handled_total{') and 'handler="on_records_stored"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_count_handled_messages(vhost_uri, sqlite_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("AQ_HOME", str(tmp_path))
+    monkeypatch.setenv("AQ_METRICS_PORT", "0")
+    from shared.messaging import metrics
+    monkeypatch.setattr(metrics, "_started", False)
+    metadata.create_all(engine_for("warnings", sqlite_url))
+    declare_topology(vhost_uri)
+    monkeypatch.setenv("AQ_MIGRATE_ON_START", "0")
+    container = ServiceContainer(FlakyWarnings, {"AMQP_URI": vhost_uri, "DATABASE_URL": sqlite_url,
+                                                 "RETRY_DELAYS": "0.1", "OUTBOX_POLL_SECONDS": 0.2})
+    container.start()
+    try:
+        port = int(wait_for(lambda: list((tmp_path / "run").glob("metrics-warnings-*.port")), timeout=10)[0].read_text())
+        before = _handled(_scrape(port))
+        publish(vhost_uri, records_stored("U-metrics"))
+        wait_for(lambda: count_effects(sqlite_url) == 1, timeout=10, message="the effect")
+        text = wait_for(lambda: (t := _scrape(port)) and _handled(t) == before + 1 and t, timeout=10,
+                        message="the handled counter to rise by one")
+        assert "aq_handler_seconds_bucket" in text and "aq_events_published_total" in text
+    finally:
+        container.stop()
