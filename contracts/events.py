@@ -140,3 +140,160 @@ class TaskSchema(Schema):
 
 class TasksChangedSchema(Schema):
     tasks = fields.List(fields.Nested(TaskSchema), required=True)
+
+
+# --- the school's grade system (教务系统) --------------------------------------------------------------------------
+_RAW = "As the grade system has it (text or number); read exactly like the same column of a grades file (files.md)."
+
+
+class ReleasedRecordSchema(Schema):
+    """One row of released results: the columns of a grades file (files.md "Grades") under their English names,
+    with the values as the grade system holds them. The grades service validates them like an uploaded file."""
+    student_id = fields.Raw(required=True, metadata={"description": "学号. " + _RAW})
+    name = fields.Raw(required=True, metadata={"description": "姓名, checked against the roster."})
+    semester = fields.Raw(required=True, metadata={"description": "学年学期: 2023-2024-1, 2023-2024学年第1学期, 202301 ..."})
+    course_code = fields.Raw(required=True, metadata={"description": "课程代码."})
+    course_name = fields.Raw(required=True, metadata={"description": "课程名称."})
+    credits = fields.Raw(required=True, metadata={"description": "学分, 0.5-20, at most one decimal."})
+    course_type = fields.Raw(required=True, metadata={"description": "课程性质: 必修/限选/选修/公选 or required/restricted/elective."})
+    exam_type = fields.Raw(required=True, metadata={"description": "考试性质: 正常考试/补考/重修/缓考 or regular/makeup/retake/deferred."})
+    score = fields.Raw(required=True, allow_none=True, metadata={"description": "成绩 (policy.md §1); empty or null = no result yet."})
+    teacher = fields.Raw(load_default="", allow_none=True, metadata={"description": "任课教师; may be empty."})
+    offering_college = fields.Raw(load_default="", allow_none=True, metadata={"description": "开课学院; empty = this college."})
+
+
+class ResultsReleasedSchema(Schema):
+    """Published by the grade system when it releases results. Set the envelope's correlation_id to batch_id:
+    `aq trace <batch_id>` then follows the cascade."""
+    batch_id = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                             metadata={"description": "The grade system's id of this release; becomes the upload id."})
+    released_by = fields.String(required=True, metadata={"description": "Who released the results (recorded with corrections)."})
+    records = fields.List(fields.Nested(ReleasedRecordSchema), required=True)
+
+
+class ResultsAcceptedSchema(Schema):
+    """Reply to the grade system: the batch was stored (or changed nothing)."""
+    batch_id = fields.String(required=True)
+    upload_id = fields.String(required=True, metadata={"description": "The upload the batch became (= batch_id unless the id was used before)."})
+    rows = fields.Integer(required=True)
+    new = fields.Integer(required=True)
+    corrected = fields.Integer(required=True)
+    unchanged = fields.Integer(required=True)
+
+
+class BatchProblemSchema(Schema):
+    row = fields.Integer(allow_none=True, required=True, metadata={"description": "1-based position of the record in the batch; null = the whole batch."})
+    column = fields.String(allow_none=True, required=True)
+    value = fields.String(allow_none=True, required=True)
+    reason_zh = fields.String(required=True)
+    reason_en = fields.String(required=True)
+
+
+class ResultsRejectedSchema(Schema):
+    """Reply to the grade system: the batch was rejected whole, nothing was stored; every bad record is listed.
+    The release itself is parked (aq dlq list) and can be replayed once the cause (e.g. the roster) is fixed."""
+    batch_id = fields.String(required=True)
+    count = fields.Integer(required=True)
+    problems = fields.List(fields.Nested(BatchProblemSchema), required=True)
+    report = fields.String(required=True, metadata={"description": "The same problems as readable text (Chinese and English)."})
+
+
+class ReminderSchema(Schema):
+    task_id = fields.String(required=True)
+    task_kind = fields.String(required=True, metadata={"description": "talk, class_meeting, course_review… (advising duties)."})
+    reminder = fields.String(required=True, validate=validate.OneOf(("due_soon", "overdue", "escalated")),
+                             metadata={"description": "due_soon: before the due date; overdue: after it (repeated); escalated: the superior is told."})
+    assignee = fields.String(required=True, metadata={"description": "Staff id holding the task."})
+    due = fields.String(required=True, metadata={"description": "ISO date."})
+    overdue_days = fields.Integer(required=True, metadata={"description": "Days past the due date; negative = days left."})
+    escalate_to = fields.String(allow_none=True, required=True, metadata={"description": "Staff id of the superior told (reminder escalated), else null."})
+    semester = fields.String(required=True)
+    student_id = fields.String(allow_none=True, required=True)
+    class_name = fields.String(allow_none=True, required=True)
+    course_code = fields.String(allow_none=True, required=True)
+
+
+class RemindersDueSchema(Schema):
+    """Duty tasks coming due, overdue, or escalated to the holder's superior; notification tells the people."""
+    reminders = fields.List(fields.Nested(ReminderSchema), required=True)
+
+
+class DutyRecordSchema(Schema):
+    """A record made for a duty task. The record's content (what was said) stays in advising."""
+    task_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    step = fields.String(required=True, validate=validate.OneOf(("recorded", "submitted", "approved", "returned")),
+                         metadata={"description": "recorded: task closed with its record; submitted/approved/returned: a course review's two steps."})
+    semester = fields.String(required=True)
+    assignee = fields.String(required=True)
+    recorded_by = fields.String(required=True)
+    date = fields.String(allow_none=True, required=True, metadata={"description": "ISO date the duty was done on (null for a course review)."})
+    student_id = fields.String(allow_none=True, required=True)
+    class_name = fields.String(allow_none=True, required=True)
+    cohort = fields.String(allow_none=True, required=True)
+    major = fields.String(allow_none=True, required=True)
+    course_code = fields.String(allow_none=True, required=True)
+
+
+class RecordsChangedSchema(Schema):
+    records = fields.List(fields.Nested(DutyRecordSchema), required=True)
+
+
+class CourseReviewChangedSchema(Schema):
+    """A flagged course's review: submitted for the department head's review, approved or returned, or checked
+    against the course's next offering (rate then → rate now)."""
+    task_id = fields.String(required=True)
+    step = fields.String(required=True, validate=validate.OneOf(("submitted", "approved", "returned", "checked")))
+    semester = fields.String(required=True, metadata={"description": "Semester of the reviewed offering."})
+    course_code = fields.String(required=True)
+    course_name = fields.String(allow_none=True, required=True)
+    teacher = fields.String(allow_none=True, required=True)
+    major = fields.String(allow_none=True, required=True)
+    reviewer = fields.String(required=True, metadata={"description": "Staff id of the department head (or vice dean) reviewing it."})
+    by = fields.String(allow_none=True, required=True, metadata={"description": "Who took the step (null for checked)."})
+    comment = fields.String(allow_none=True, required=True)
+    rate_then = fields.Float(allow_none=True, required=True)
+    semester_now = fields.String(allow_none=True, required=True, metadata={"description": "checked: the next offering's semester."})
+    rate_now = fields.Float(allow_none=True, required=True)
+    fell = fields.Boolean(allow_none=True, required=True)
+
+
+class SymposiumItemSchema(Schema):
+    item_id = fields.String(required=True)
+    semester = fields.String(required=True)
+    topic = fields.String(required=True)
+    course_code = fields.String(allow_none=True, required=True)
+    teacher = fields.String(allow_none=True, required=True)
+    raised_by = fields.String(required=True)
+    raised_on = fields.String(required=True, metadata={"description": "ISO date."})
+    status = fields.String(required=True, validate=validate.OneOf(("raised", "routed", "answered", "adopted", "explained")))
+    route_kind = fields.String(allow_none=True, required=True, validate=validate.OneOf(("department", "teacher")))
+    routed_to = fields.String(allow_none=True, required=True, metadata={"description": "A major (department) or a teacher's staff id."})
+    assignee = fields.String(allow_none=True, required=True, metadata={"description": "Staff id who answers."})
+    answer_kind = fields.String(allow_none=True, required=True, validate=validate.OneOf(("feedback", "resolution", "explanation")),
+                                metadata={"description": "反馈 / 解决 / 解释"})
+
+
+class SymposiumChangedSchema(Schema):
+    """Mid-term teaching symposium (期中教学座谈会) feedback items raised, routed, answered or closed."""
+    items = fields.List(fields.Nested(SymposiumItemSchema), required=True)
+
+
+class DeliverySchema(Schema):
+    """The outcome of one notice on one channel. Never an address: contacts stay in the roster."""
+    notice_id = fields.String(required=True)
+    cause = fields.String(required=True, metadata={"description": "What the notice is about: a warning change id, flag:…, digest:…"})
+    kind = fields.String(required=True, metadata={"description": "warning_issued, warning_formal, course_flagged, task_digest…"})
+    recipient_kind = fields.String(required=True, metadata={"description": "student, guardian, head_teacher, counselor, department_head, vice_dean, staff."})
+    channel = fields.String(required=True, metadata={"description": "in_app, email, sms, wecom, dingtalk…"})
+    status = fields.String(required=True, validate=validate.OneOf(("sent", "failed", "unconfirmed")),
+                           metadata={"description": "sent; failed (permanently, or out of retries: the route's next channel takes over); "
+                                                    "unconfirmed (handed over when the sender died; not sent again)."})
+    attempts = fields.Integer(required=True)
+    fallback_of = fields.String(allow_none=True, load_default=None,
+                                metadata={"description": "The notice_id of the failed delivery this one stands in for."})
+
+
+class DeliveriesRecordedSchema(Schema):
+    """Outcomes of notice deliveries, in batches (one per upload and delivery round)."""
+    deliveries = fields.List(fields.Nested(DeliverySchema), required=True)

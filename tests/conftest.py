@@ -3,6 +3,12 @@ import eventlet
 
 eventlet.monkey_patch()
 
+import os as _os  # noqa: E402
+
+# Producers check every record of every event they announce while tests run (by default they check a
+# sample; consumers always check everything).
+_os.environ.setdefault("AQ_VALIDATE_OUTGOING", "all")
+
 import uuid  # noqa: E402
 
 import pytest  # noqa: E402

@@ -7,8 +7,9 @@ import click
 from pathlib import Path
 
 from aq_cli import output
-from aq_cli.common import client, file_payload, print_rejection, report_settlement, upload_file
+from aq_cli.common import client, file_payload, print_rejection, report_settlement
 from aq_cli.tracking import wait_until_settled
+from shared.files.formats import size_problem
 
 
 @click.group()
@@ -40,11 +41,21 @@ def grades():
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--wait", is_flag=True, help="Return only when every service has finished this upload's cascade.")
 @click.option("--by", "uploaded_by", default="cli", help="Who uploads (recorded with corrections).")
+@click.option("--sheet", default=None, help="The sheet of an .xlsx workbook to read (default: the first).")
 @click.option("--timeout", default=600.0, show_default=True, help="Seconds --wait may take.")
-def grades_upload(file, wait, uploaded_by, timeout):
-    """Upload a grades file; prints the upload id."""
+def grades_upload(file, wait, uploaded_by, sheet, timeout):
+    """Upload a grades file (CSV in any encoding, or .xlsx); prints the upload id.
+
+    A file with any bad row is rejected whole: every bad row is listed and the command exits 1."""
+    too_big = size_problem(Path(file).name, Path(file).stat().st_size)
+    if too_big is not None:                       # refused here, without reading or sending it
+        click.echo(f"{Path(file).name}: rejected, nothing was stored", err=True)
+        print_rejection({"report": too_big.as_text()})
+        sys.exit(1)
     with client(timeout=max(timeout, 120)) as rpc:
-        answer = upload_file(rpc, file, uploaded_by)
+        payload = file_payload(file)
+        answer = rpc.call("grades", "upload", payload["filename"], payload["content_b64"], uploaded_by, sheet)
+        del payload
         if answer["status"] != "accepted":
             click.echo(f"{Path(file).name}: rejected, nothing was stored", err=True)
             print_rejection(answer)
@@ -70,10 +81,27 @@ def wait_command(upload_id, timeout):
 @grades.command("history")
 @click.argument("student_id")
 @click.argument("course", required=False)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON array: each record with its corrections.")
 def grades_history(student_id, course, as_json):
-    """A student's records and the corrections made to them."""
+    """A student's records (of one COURSE code, if given) and every correction made to them:
+    old and new value, which upload, who, when."""
     with client() as rpc:
-        rows = rpc.call("grades", "history", student_id, course)
-    output.emit(rows, ["semester", "course_code", "exam_type", "score", "previous_score", "upload_id",
-                       "changed_by", "changed_at"], as_json)
+        records = rpc.call("grades", "history", student_id, course)
+    if as_json:
+        output.emit(records, [], True)
+        return
+    if not records:
+        click.echo(f"no records for student {student_id}" + (f" in course {course}" if course else ""), err=True)
+        sys.exit(1)
+    rows = []
+    for record in records:
+        rows.append({**record, "what": "record", "score": record["score"],
+                     "change": f"first {record['first_score']!r}" if record["corrections"] else ""})
+        for corr in record["corrections"]:
+            change = "; ".join(f"{field}: {corr['old'].get(field)!r} -> {corr['new'].get(field)!r}"
+                               for field in corr["new"])
+            rows.append({"semester": "", "course_code": "", "exam_type": "", "what": "correction",
+                         "score": corr["new"].get("score", ""), "change": change, "upload_id": corr["upload_id"],
+                         "filename": corr["filename"], "by": corr["changed_by"], "when": corr["changed_at"]})
+    output.emit(rows, ["semester", "course_code", "course_name", "exam_type", "what", "score", "change",
+                       "upload_id", "filename", "by", "when"], False)

@@ -9,22 +9,37 @@ from services.grades import tables
 
 
 def history(conn, student_id: str, course_code: str | None = None) -> list[dict]:
-    g, c = tables.grade_records, tables.corrections
-    query = select(g).where(g.c.student_id == student_id)
+    """A student's records (optionally of one course), each with its corrections oldest first: what changed
+    (old and new values of every changed field), by which upload, who made it and when (files.md)."""
+    g, c, u = tables.grade_records, tables.corrections, tables.uploads
+    query = select(g, u.c.filename, u.c.uploaded_by, u.c.received_at).select_from(
+        g.outerjoin(u, g.c.upload_id == u.c.upload_id)).where(g.c.student_id == student_id)
+    cq = select(c, u.c.filename).select_from(c.outerjoin(u, c.c.upload_id == u.c.upload_id)).where(
+        c.c.student_id == student_id)
     if course_code:
         query = query.where(g.c.course_code == course_code)
-    rows = [dict(r) | {"previous_score": None, "changed_by": None, "changed_at": None}
-            for r in conn.execute(query.order_by(g.c.semester, g.c.course_code, g.c.exam_type)).mappings()]
-    cq = select(c).where(c.c.student_id == student_id)
-    if course_code:
         cq = cq.where(c.c.course_code == course_code)
-    for corr in conn.execute(cq.order_by(c.c.id)).mappings():
-        old, new = json.loads(corr["old_values"]), json.loads(corr["new_values"])
-        rows.append({"student_id": student_id, "semester": corr["semester"], "course_code": corr["course_code"],
-                     "exam_type": corr["exam_type"], "score": new.get("score"),
-                     "previous_score": old.get("score"), "upload_id": corr["upload_id"],
-                     "changed_by": corr["changed_by"], "changed_at": corr["changed_at"].isoformat()})
-    return rows
+    corrections: dict[tuple, list[dict]] = {}
+    for corr in conn.execute(cq.order_by(c.c.changed_at, c.c.id)).mappings():
+        key = (corr["semester"], corr["course_code"], corr["exam_type"])
+        corrections.setdefault(key, []).append({
+            "old": json.loads(corr["old_values"]), "new": json.loads(corr["new_values"]),
+            "upload_id": corr["upload_id"], "filename": corr["filename"], "changed_by": corr["changed_by"],
+            "changed_at": _iso(corr["changed_at"])})
+    records = []
+    for row in conn.execute(query.order_by(g.c.semester, g.c.course_code, g.c.exam_type)).mappings():
+        record = {k: row[k] for k in ("student_id", "semester", "course_code", "course_name", "credits",
+                                       "course_type", "exam_type", "score", "teacher", "offering_college",
+                                       "upload_id", "filename")}
+        chain = corrections.get((row["semester"], row["course_code"], row["exam_type"]), [])
+        first_score = chain[0]["old"].get("score", row["score"]) if chain else row["score"]
+        record.update(first_score=first_score, corrections=chain)
+        records.append(record)
+    return records
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def upload_summary(conn, upload_id: str) -> dict | None:

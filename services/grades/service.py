@@ -2,14 +2,26 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
+import logging
 
 from nameko.rpc import RpcProxy, rpc
 
 from services.grades import handlers, queries, tables
-from services.grades.domain.rows import student_ids_in, validate_grade_rows
+from services.grades.domain.rows import check_grade_rows, grade_table, ids_in_table, released_table
+from services.grades.spool import Spool
 from shared.files.report import FileRejected
+from shared.messaging.consumer import Reject, event_handler
 from shared.messaging.service_base import MessagingService
 from shared.messaging.store import Store
+from shared.messaging.unit_of_work import AlreadyProcessed, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def _rejection(rejected: FileRejected) -> dict:
+    return {"status": "rejected", "problems": rejected.to_dict()["problems"], "report": rejected.as_text()}
 
 
 class GradesService(MessagingService):
@@ -17,19 +29,64 @@ class GradesService(MessagingService):
     store = Store(tables.MESSAGING)
     roster = RpcProxy("roster")
 
+    def _validated(self, open_table, spool: Spool) -> None:
+        """Stream the table through validation into ``spool``; raises FileRejected with every problem. The roster
+        is asked first, outside any transaction: validation needs every student's name."""
+        students = self.roster.lookup_students(sorted(ids_in_table(open_table())))
+        problems = check_grade_rows(open_table, {sid: s["name"] for sid, s in students.items()}, spool.add)
+        if problems:
+            raise FileRejected(problems)
+
     @rpc
-    def upload(self, filename: str, content_b64: str, uploaded_by: str = "unknown") -> dict:
+    def upload(self, filename: str, content_b64: str, uploaded_by: str = "unknown", sheet: str | None = None) -> dict:
         data = base64.b64decode(content_b64)
-        try:
-            # The roster is asked first, outside the transaction: validation needs every student's name.
-            students = self.roster.lookup_students(sorted(student_ids_in(filename, data)))
-            records = validate_grade_rows(filename, data, {sid: s["name"] for sid, s in students.items()})
-        except FileRejected as rejected:
-            return {"status": "rejected", "problems": rejected.to_dict()["problems"], "report": rejected.as_text()}
-        upload_id = handlers.new_upload_id()
-        with self.store.command(upload_id) as uow:
-            summary = handlers.store_upload(uow, upload_id, filename, data, uploaded_by, records)
+        del content_b64
+        with Spool() as spool:
+            try:
+                self._validated(lambda: grade_table(filename, data, sheet=sheet), spool)
+            except FileRejected as rejected:
+                return _rejection(rejected)
+            upload_id = handlers.new_upload_id()
+            with self.store.command(upload_id) as uow:
+                summary = handlers.store_upload(uow, upload_id, filename, hashlib.sha256(data).hexdigest(),
+                                                uploaded_by, spool.chunks())
         return {"status": "accepted", **summary}
+
+    @event_handler("gradesystem.results_released")
+    def on_results_released(self, event):
+        """Released results are an upload (files.md): the same validation, corrections and cascade; the batch id is
+        the upload id, so `aq trace <batch_id>` follows it. An invalid batch is told to the grade system
+        (grades.results_rejected) and parked at once with its report (aq dlq list)."""
+        data = event["data"]
+        batch_id = data["batch_id"]
+        with Spool() as spool:
+            try:
+                self._validated(lambda: released_table(batch_id, data["records"]), spool)
+            except FileRejected as rejected:
+                self._tell_rejected(event, batch_id, rejected)
+                raise Reject(rejected.as_text()) from None
+            with self.store.handling(event) as uow:
+                upload_id = handlers.upload_id_for_batch(uow.conn, batch_id)
+                uow.correlation_id = batch_id
+                digest = hashlib.sha256(json.dumps(data["records"], sort_keys=True, default=str).encode()).hexdigest()
+                summary = handlers.store_upload(uow, upload_id, f"gradesystem:{batch_id}", digest,
+                                                data["released_by"], spool.chunks())
+                uow.announce("grades.results_accepted", {
+                    "batch_id": batch_id, "upload_id": upload_id,
+                    **{k: summary[k] for k in ("rows", "new", "corrected", "unchanged")}})
+
+    def _tell_rejected(self, event: dict, batch_id: str, rejected: FileRejected) -> None:
+        # Its own unit of work and its own processed mark: committed although the event is parked, told once
+        # however often the event is replayed while it is still bad.
+        try:
+            with UnitOfWork(self.store.engine, self.name, self.store.tables, handling=event,
+                            handler="on_results_released.rejected", correlation_id=batch_id) as uow:
+                uow.announce("grades.results_rejected", {
+                    "batch_id": batch_id, "count": len(rejected.problems), "report": rejected.as_text(),
+                    "problems": [{k: p.to_dict()[k] for k in ("row", "column", "value", "reason_zh", "reason_en")}
+                                 for p in rejected.problems]})
+        except AlreadyProcessed:
+            log.info("batch %s rejected again; the grade system was told before", batch_id)
 
     @rpc
     def history(self, student_id: str, course_code: str | None = None) -> list[dict]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from services.roster import tables
 
@@ -49,6 +49,17 @@ class Officers:
         return {"counselor_by_cohort": self.counselor_by_cohort,
                 "department_head_by_major": self.department_head_by_major,
                 "vice_dean_id": self.vice_dean_id, "academic_affairs": self.academic_affairs}
+
+
+def classes(conn) -> list[dict]:
+    """Every class with its major, cohort, head teacher and how many of its students are enrolled (advising
+    creates each semester's class duties from this)."""
+    c, s = tables.classes, tables.students
+    enrolled = func.sum(case((s.c.status == "enrolled", 1), else_=0))
+    query = (select(c.c.class_name, c.c.major, c.c.cohort, c.c.head_teacher_id, enrolled.label("enrolled"))
+             .select_from(c.outerjoin(s, s.c.class_name == c.c.class_name))
+             .group_by(c.c.class_name, c.c.major, c.c.cohort, c.c.head_teacher_id).order_by(c.c.class_name))
+    return [{**row, "enrolled": int(row["enrolled"] or 0)} for row in conn.execute(query).mappings()]
 
 
 def responsibles(conn, student_ids) -> dict[str, dict]:

@@ -37,6 +37,11 @@ class RosterService(MessagingService):
             return queries.responsibles(conn, student_ids)
 
     @rpc
+    def classes(self) -> list[dict]:
+        with self.store.engine.connect() as conn:
+            return queries.classes(conn)
+
+    @rpc
     def officers(self) -> dict:
         with self.store.engine.connect() as conn:
             return queries.Officers(conn).as_dict()

@@ -94,13 +94,22 @@ def pick_format(filename: str, data: bytes) -> FileFormat:
                  f"unrecognised file type '{ext or '(no extension)'}'; please upload one of: {names}")
 
 
+def size_problem(filename: str, size: int, max_bytes: int = MAX_BYTES) -> FileRejected | None:
+    """The rejection of a file of ``size`` bytes, if its size alone rejects it. Senders (the CLI) call this before
+    reading the file, so a file of hundreds of MB is refused without being read or sent."""
+    if size == 0:
+        return _whole(filename, "文件是空的（0 字节）", "the file is empty (0 bytes)")
+    if size > max_bytes:
+        mb, limit = size / 2**20, max_bytes / 2**20
+        return _whole(filename, f"文件太大（{mb:.0f} MB），上限为 {limit:.0f} MB，请拆分成几个文件分别上传",
+                      f"the file is too large ({mb:.0f} MB; the limit is {limit:.0f} MB): split it into smaller files")
+    return None
+
+
 def _check_size(filename: str, data: bytes, max_bytes: int) -> None:
-    if not data:
-        raise _whole(filename, "文件是空的（0 字节）", "the file is empty (0 bytes)")
-    if len(data) > max_bytes:
-        mb, limit = len(data) / 2**20, max_bytes / 2**20
-        raise _whole(filename, f"文件太大（{mb:.0f} MB），上限为 {limit:.0f} MB，请拆分成几个文件分别上传",
-                     f"the file is too large ({mb:.0f} MB; the limit is {limit:.0f} MB): split it into smaller files")
+    problem = size_problem(filename, len(data), max_bytes)
+    if problem is not None:
+        raise problem
 
 
 def _is_blank(cells: list[str]) -> bool:
@@ -186,8 +195,9 @@ def _no_header(file: str, seen: int, specs: Mapping[str, ColumnSpec]) -> Problem
     zh = "；".join(spec.describe()[0] for spec in specs.values())
     en = "; ".join(spec.describe()[1] for spec in specs.values())
     return Problem.of(file, None, None, None, Reason(
-        f"找不到表头：第一行应当是列名，例如 {zh}",
-        f"no recognisable header row: the first row should name the columns, e.g. {en}"))
+        f"找不到表头：第一行应当是列名，例如 {zh}（如果列名显示为乱码，说明文件的编码无法识别，请另存为 UTF-8 CSV 或 .xlsx）",
+        f"no recognisable header row: the first row should name the columns, e.g. {en} (if the names look garbled, "
+        f"the file is in an encoding that cannot be recognised: save it as UTF-8 CSV or .xlsx)"))
 
 
 class _Found(NamedTuple):

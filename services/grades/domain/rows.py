@@ -10,7 +10,7 @@ Every row is checked and every problem reported; one bad row rejects the file (n
 """
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Callable, Mapping
 
 from marshmallow import RAISE, Schema
 
@@ -20,7 +20,9 @@ from services.grades.domain.normalise import (
 )
 from shared.files.columns import Column, ColumnSpec
 from shared.files.fields import Cell, clean, optional_text, parse_id, required_text
-from shared.files.formats import MAX_BYTES, read_table
+from shared.files.columns import HeaderMatch
+from shared.files.formats import MAX_BYTES, SheetRow, Table, read_table
+from shared.files.xlsx_format import cell_text
 from shared.files.report import FileRejected, Problem, Reason
 from shared.files.validation import LoadedRow, load_rows, settle_duplicates
 
@@ -61,33 +63,81 @@ class GradeRowSchema(Schema):
 _SCHEMA = GradeRowSchema()   # one instance for every file: building a Schema is the expensive part
 
 
-def student_ids_in(filename: str, data: bytes, *, max_bytes: int = MAX_BYTES) -> set[str]:
+def grade_table(filename: str, data: bytes, *, sheet: str | None = None, max_bytes: int = MAX_BYTES) -> Table:
+    """The grades table of a file (the first sheet of a workbook, or ``sheet``). Raises FileRejected for whole-file
+    problems (empty, unreadable, too large, no header, missing columns)."""
+    return read_table(filename, data, columns=GRADE_COLUMNS, sheet=sheet, max_bytes=max_bytes)
+
+
+def released_table(batch_id: str, records: list[dict]) -> Table:
+    """A batch released by the grade system as a table, so it is validated exactly like a file: the record's
+    position in the batch (1-based) stands for the row number, the English column names for the titles."""
+    keys = GRADE_COLUMNS.keys
+    header = HeaderMatch(0, {key: i for i, key in enumerate(keys)}, {key: key for key in keys})
+    rows = (SheetRow(number, [cell_text(record.get(key)) for key in keys])
+            for number, record in enumerate(records, 1))
+    return Table(f"batch {batch_id}", GRADE_COLUMNS, header, len(keys), rows)
+
+
+def student_ids_in(filename: str, data: bytes, *, sheet: str | None = None, max_bytes: int = MAX_BYTES) -> set[str]:
     """The student ids a grades file names (as validation will read them), for the roster lookup. Raises
     FileRejected for whole-file problems (empty, unreadable, no header, missing columns)."""
-    table = read_table(filename, data, columns=GRADE_COLUMNS, max_bytes=max_bytes)
+    return ids_in_table(grade_table(filename, data, sheet=sheet, max_bytes=max_bytes))
+
+
+def ids_in_table(table: Table) -> set[str]:
     return {sid for row in table if (sid := clean(row.cells["student_id"]))}
 
 
-def validate_grade_rows(filename: str, data: bytes, roster_names: Mapping[str, str], *,
-                        max_bytes: int = MAX_BYTES) -> list[dict]:
-    """Canonical GradeRecordSchema dicts in file order (identical duplicate rows once), or FileRejected listing
-    every problem. ``roster_names``: student_id -> name for (at least) the students the file names."""
-    table = read_table(filename, data, columns=GRADE_COLUMNS, max_bytes=max_bytes)
+def check_grade_rows(open_table: Callable[[], Table], roster_names: Mapping[str, str],
+                     accept: Callable[[dict], None]) -> list[Problem]:
+    """Validate a grades table ROW BY ROW, handing each good canonical record to ``accept`` as it passes (a row
+    identical to an earlier one is handed over once), and return every problem found. Nothing is kept per row
+    but two hashes, so a file of 300,000 rows is checked in bounded memory; ``accept`` may spool the records.
+
+    ``open_table`` opens the table afresh: only when two rows share a key but disagree is the table read a
+    second time, to name every row of such a key and the columns that differ (files.md "Bad input")."""
     problems: list[Problem] = []
-    good: list[LoadedRow] = []
+    seen: dict[int, int] = {}                       # hash of the natural key -> hash of the record's values
+    disagreeing: set[int] = set()
+    table = open_table()
     for row in load_rows(table, _SCHEMA):
         problems.extend(row.problems)
         mismatch = _roster_problem(row, roster_names, table.title)
         if mismatch:
             problems.append(mismatch)
         elif row.ok:
-            good.append(row)
+            data = row.data
+            record = {field: data[field] for field in RECORD_FIELDS}
+            key = hash(_natural_key(record))
+            values = hash(tuple(record.values()))
+            before = seen.get(key)
+            if before is None:
+                seen[key] = values
+                accept(record)
+            elif before != values:
+                disagreeing.add(key)                # the file is rejected: which rows, said after this pass
     problems.extend(table.problems)
-    kept, duplicates = settle_duplicates(good, _natural_key, GRADE_COLUMNS, NATURAL_KEY, RECORD_FIELDS)
-    problems.extend(duplicates)
+    if disagreeing:
+        problems.extend(_disagreements(open_table(), disagreeing))
+    return problems
+
+
+def _disagreements(table: Table, keys: set[int]) -> list[Problem]:
+    rows = [row for row in load_rows(table, _SCHEMA) if row.ok and hash(_natural_key(row.data)) in keys]
+    return settle_duplicates(rows, _natural_key, GRADE_COLUMNS, NATURAL_KEY, RECORD_FIELDS)[1]
+
+
+def validate_grade_rows(filename: str, data: bytes, roster_names: Mapping[str, str], *,
+                        sheet: str | None = None, max_bytes: int = MAX_BYTES) -> list[dict]:
+    """Canonical GradeRecordSchema dicts in file order (identical duplicate rows once), or FileRejected listing
+    every problem. ``roster_names``: student_id -> name for (at least) the students the file names."""
+    records: list[dict] = []
+    problems = check_grade_rows(lambda: grade_table(filename, data, sheet=sheet, max_bytes=max_bytes),
+                                roster_names, records.append)
     if problems:
         raise FileRejected(problems)
-    return [{field: row.data[field] for field in RECORD_FIELDS} for row in kept]
+    return records
 
 
 def _natural_key(data: dict) -> tuple:

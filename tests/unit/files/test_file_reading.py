@@ -122,9 +122,9 @@ def test_binary_file():
     assert p.row is None and "二进制" in p.reason_zh and "binary" in p.reason_en
 
 
-def test_xlsx_sent_as_csv_is_named_for_what_it_is():
+def test_a_broken_xlsx_sent_as_csv_is_read_as_excel_and_called_damaged():
     [p] = rejected("g.csv", b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 100)
-    assert "xlsx" in p.reason_en and "CSV" in p.reason_zh
+    assert "Excel" in p.reason_en and "损坏" in p.reason_zh
 
 
 def test_unknown_file_type():
