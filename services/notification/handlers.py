@@ -1,27 +1,36 @@
-"""The notification service layer: decide and render notices (once per cause, recipient and channel),
-then deliver them through the channel plugins.
+"""The notification service layer, deciding side: which notices exist (once per cause, recipient and channel),
+rendered in the recipient's language, on the first channel of each of their routes. Delivering them is delivery.py.
 
-Deciding happens in the event's unit of work; delivering happens after it commits, claiming each notice
-with a lease so two workers (or instances) never send the same one, and a crashed sender's claims run out
-and are taken up again. A notice whose lease ran out mid-send may therefore be sent twice; the e-mail
-Message-ID is derived from the notice so a mail system can recognise it (issue: exactly-once providers).
+Warning changes and course flags become notices in the event's unit of work. Task changes and reminders become
+task items: each waits for its assignee's digest (one notice a day by default), except the tasks of a red warning,
+which go at once. ``flush_task_notices`` turns the items that are due into notices.
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import uuid
-from datetime import datetime, timedelta, timezone
+from collections import defaultdict
+from datetime import datetime, timezone
+from typing import Iterable
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from services.notification import tables
-from services.notification.channels.base import FAILED_TEMPORARY, SENT, OutgoingMessage
-from services.notification.domain.channels_by_recipient import channels_by_recipient
-from services.notification.domain.recipients import (People, flag_major, notices_for_course_flag,
-                                                     notices_for_warning_change)
-from services.notification.domain.rendering import render
-from shared.db import is_postgres
+from services.notification.domain.recipients import (
+    STAFF, NoticeSpec, People, flag_major, notices_for_course_flag, notices_for_warning_change,
+)
+from services.notification.domain.rendering import RenderedNotice, normalise_locale, render
+from services.notification.domain.routing import parse_routes, usable
+from services.notification.domain.schedule import next_digest_at
+from services.notification.domain.tasks import (
+    TaskItem, closed_task_ids, digest_spec, is_urgent_change, item_for, items_for_reminder,
+)
+from services.notification.settings import NotificationSettings
+from shared.db import is_postgres, lock_keys
 
-RETRY_DELAYS = (5, 30, 120, 600, 1800)    # seconds between attempts after a temporary failure
+log = logging.getLogger(__name__)
 
 
 def people_for_student(answer: dict) -> People:
@@ -37,128 +46,224 @@ def people_for_flag(flag: dict, officers: dict) -> People:
                   vice_dean_id=officers["vice_dean_id"])
 
 
-def on_warning_changes(uow, event: dict, people: dict[str, People], channel_config=None) -> int:
+# --- warnings and flags ------------------------------------------------------------------------------------------
+
+def on_warning_changes(uow, event: dict, people: dict[str, People], settings: NotificationSettings,
+                       enabled: Iterable[str], now: datetime) -> int:
+    now = now.astimezone(timezone.utc)     # stored as UTC (SQLite keeps no zone)
     specs = []
     for change in event["data"]["changes"]:
         if change["student_id"] not in people:
             raise LookupError(f"student {change['student_id']} is not in the roster; cannot address notices")
         specs.extend(notices_for_warning_change(change, people[change["student_id"]]))
-    return _store(uow, event, specs, channel_config)
+    red = sorted({c["change_id"] for c in event["data"]["changes"] if is_urgent_change(c)})
+    if red:
+        _mark_red(uow.conn, red, now)
+    return store_notices(uow.conn, specs, settings, enabled, correlation_id=uow.correlation_id,
+                         event_id=event["id"], now=now)
 
 
-def on_course_flags(uow, event: dict, officers: dict, channel_config=None) -> int:
+def on_course_flags(uow, event: dict, officers: dict, settings: NotificationSettings, enabled: Iterable[str],
+                    now: datetime) -> int:
+    now = now.astimezone(timezone.utc)     # stored as UTC (SQLite keeps no zone)
     specs = []
     for flag in event["data"]["flags"]:
         specs.extend(notices_for_course_flag(flag, people_for_flag(flag, officers)))
-    return _store(uow, event, specs, channel_config)
+    return store_notices(uow.conn, specs, settings, enabled, correlation_id=uow.correlation_id,
+                         event_id=event["id"], now=now)
 
 
-def _store(uow, event, specs, channel_config) -> int:
+def store_notices(conn, specs: list[NoticeSpec], settings: NotificationSettings, enabled: Iterable[str], *,
+                  correlation_id: str, event_id: str, now: datetime) -> int:
+    """One pending notice per (cause, recipient, first channel of each usable route); the rest of each route's
+    chain is kept as the notice's fallbacks. Returns how many notices were added."""
     if not specs:
         return 0
+    enabled = set(enabled)
     n = tables.notices
-    channels = channels_by_recipient(channel_config)
     causes = sorted({s.cause for s in specs})
-    existing = set()
+    existing: set[tuple] = set()
     for start in range(0, len(causes), 500):
-        existing |= {tuple(r) for r in uow.conn.execute(
+        existing |= {tuple(r) for r in conn.execute(
             select(n.c.cause, n.c.recipient_id, n.c.channel).where(n.c.cause.in_(causes[start:start + 500])))}
-    now = datetime.now(timezone.utc)
+    prefs = preferences_of(conn, {s.recipient_id for s in specs})
     rows = []
     for spec in specs:
-        rendered = None
-        for channel in channels[spec.recipient_kind]:
+        routes, locale = routes_and_locale(spec.recipient_kind, prefs.get(spec.recipient_id), settings, enabled)
+        if not routes:
+            log.warning("no enabled channel on the routes of %s %s: %s is not told", spec.recipient_kind,
+                        spec.recipient_id, spec.cause)
+        rendered: RenderedNotice | None = None
+        for chain in routes:
+            channel, fallbacks = chain[0], chain[1:]
             key = (spec.cause, spec.recipient_id, channel)
             if key in existing:
                 continue     # told already: one notice per cause, recipient and channel
             existing.add(key)
-            rendered = rendered or render(spec)
-            rows.append({"notice_id": "N-" + uuid.uuid4().hex[:16], "cause": spec.cause, "kind": spec.kind,
-                         "recipient_kind": spec.recipient_kind, "recipient_id": spec.recipient_id,
-                         "channel": channel, "subject": rendered.subject, "text": rendered.text,
-                         "html": rendered.html, "requires_acknowledgement": spec.requires_acknowledgement,
-                         "status": "pending", "attempts": 0, "correlation_id": uow.correlation_id,
-                         "event_id": event["id"], "created_at": now})
+            rendered = rendered or render(spec, locale)
+            rows.append(_notice_row(spec, rendered, channel, fallbacks, locale, correlation_id, event_id, now))
     if rows:
-        uow.conn.execute(n.insert(), rows)
+        conn.execute(n.insert(), rows)
     return len(rows)
 
 
-def claim_due(engine, limit: int = 200, lease_seconds: float = 60.0, correlation_id: str | None = None) -> list[dict]:
-    """Claim notices that are due (pending and due, or whose sender's lease ran out)."""
-    n = tables.notices
-    now = datetime.now(timezone.utc)
-    due = or_(and_(n.c.status == "pending", or_(n.c.next_attempt_at.is_(None), n.c.next_attempt_at <= now)),
-              and_(n.c.status == "sending", n.c.lease_until < now))
-    query = select(n).where(due).order_by(n.c.created_at).limit(limit)
-    if correlation_id:
-        query = query.where(n.c.correlation_id == correlation_id)
-    with engine.begin() as conn:
-        if is_postgres(engine):
-            query = query.with_for_update(skip_locked=True)
-        rows = [dict(r) for r in conn.execute(query).mappings()]
-        if rows:
-            conn.execute(update(n).where(n.c.notice_id.in_([r["notice_id"] for r in rows]))
-                         .values(status="sending", lease_until=now + timedelta(seconds=lease_seconds)))
-    return rows
+def _notice_row(spec: NoticeSpec, rendered: RenderedNotice, channel: str, fallbacks: tuple[str, ...], locale: str,
+                correlation_id: str, event_id: str, now: datetime) -> dict:
+    return {"notice_id": "N-" + uuid.uuid4().hex[:16], "cause": spec.cause, "kind": spec.kind,
+            "recipient_kind": spec.recipient_kind, "recipient_id": spec.recipient_id, "channel": channel,
+            "subject": rendered.subject[:255], "text": rendered.text, "html": rendered.html,
+            "short_text": rendered.short, "locale": locale,
+            "requires_acknowledgement": spec.requires_acknowledgement, "status": "pending", "attempts": 0,
+            "fallbacks": ">".join(fallbacks) or None, "correlation_id": correlation_id, "event_id": event_id,
+            "created_at": now}
 
 
-def deliver(engine, notices: list[dict], channels: dict, contacts: dict[str, dict]) -> dict[str, int]:
-    """Hand each claimed notice to its channel and record the outcome."""
-    outcome = {"sent": 0, "failed": 0, "retry": 0}
-    n = tables.notices
-    for notice in notices:
-        channel = channels.get(notice["channel"])
-        address = _address(notice["channel"], contacts.get(notice["recipient_id"]))
-        message = OutgoingMessage(key=notice["notice_id"], recipient_id=notice["recipient_id"],
-                                  subject=notice["subject"], text=notice["text"], html=notice["html"],
-                                  address=address)
-        if channel is None:
-            result_status, detail = "failed_permanent", f"channel {notice['channel']!r} is not installed"
-        elif notice["channel"] != "in_app" and not address:
-            result_status, detail = "failed_permanent", f"no {notice['channel']} address in the roster"
-        else:
-            result = channel.deliver(message)
-            result_status, detail = result.status, result.detail
-        now = datetime.now(timezone.utc)
-        attempts = notice["attempts"] + 1
-        values = {"attempts": attempts, "lease_until": None, "last_error": None if result_status == SENT else detail}
-        if result_status == SENT:
-            values.update(status="sent", sent_at=now)
-            outcome["sent"] += 1
-        elif result_status == FAILED_TEMPORARY and attempts <= len(RETRY_DELAYS):
-            values.update(status="pending", next_attempt_at=now + timedelta(seconds=RETRY_DELAYS[attempts - 1]))
-            outcome["retry"] += 1
-        else:
-            values.update(status="failed")
-            outcome["failed"] += 1
-        with engine.begin() as conn:
-            if result_status == SENT and notice["channel"] == "in_app":
-                conn.execute(tables.inbox.insert().values(notice_id=notice["notice_id"],
-                                                          recipient_id=notice["recipient_id"],
-                                                          subject=notice["subject"], text=notice["text"],
-                                                          created_at=now))
-            conn.execute(update(n).where(n.c.notice_id == notice["notice_id"]).values(**values))
-    return outcome
+def routes_and_locale(recipient_kind: str, preference: dict | None, settings: NotificationSettings,
+                      enabled: set[str]) -> tuple[tuple[tuple[str, ...], ...], str]:
+    """The recipient's usable routes (their preference, else their kind's) and language."""
+    routes = ()
+    if preference and preference.get("routes"):
+        routes = usable(parse_routes(preference["routes"]), enabled)
+    if not routes:
+        routes = usable(settings.routes.get(recipient_kind, settings.routes[STAFF]), enabled)
+    locale = normalise_locale((preference or {}).get("locale") or settings.locale)
+    return routes, locale
 
 
-def _address(channel: str, contact: dict | None) -> str | None:
-    if not contact:
-        return None
-    return {"email": contact.get("email"), "sms": contact.get("phone")}.get(channel)
+def preferences_of(conn, recipient_ids: Iterable[str]) -> dict[str, dict]:
+    p = tables.preferences
+    ids = sorted(set(recipient_ids))
+    found = {}
+    for start in range(0, len(ids), 500):
+        for row in conn.execute(select(p).where(p.c.recipient_id.in_(ids[start:start + 500]))).mappings():
+            found[row["recipient_id"]] = dict(row)
+    return found
 
 
-def recipients_of(notices: list[dict]) -> list[dict]:
-    seen, result = set(), []
-    for notice in notices:
-        if notice["channel"] == "in_app" or notice["recipient_id"] in seen:
+def set_preference(conn, recipient_id: str, routes: str | None, locale: str | None, now: datetime) -> dict:
+    now = now.astimezone(timezone.utc)
+    p = tables.preferences
+    conn.execute(delete(p).where(p.c.recipient_id == recipient_id))
+    if routes or locale:
+        conn.execute(insert(p).values(recipient_id=recipient_id, routes=routes, locale=locale, updated_at=now))
+    return {"recipient_id": recipient_id, "routes": routes, "locale": locale}
+
+
+# --- tasks -------------------------------------------------------------------------------------------------------
+
+def _mark_red(conn, change_ids: list[str], now: datetime) -> None:
+    """Remember red warnings; their tasks' items already waiting for a digest are made urgent."""
+    lock_keys(conn, [f"red:{c}" for c in change_ids])
+    r, items = tables.red_changes, tables.task_items
+    known = set(conn.execute(select(r.c.change_id).where(r.c.change_id.in_(change_ids))).scalars())
+    new = [c for c in change_ids if c not in known]
+    if new:
+        conn.execute(insert(r), [{"change_id": c, "created_at": now} for c in new])
+    conn.execute(update(items).where(items.c.change_ref.in_(change_ids), items.c.digest_cause.is_(None),
+                                     items.c.urgent.is_(False)).values(urgent=True, bucket_at=now))
+
+
+def on_tasks_changed(uow, event: dict, settings: NotificationSettings, now: datetime) -> int:
+    now = now.astimezone(timezone.utc)     # stored as UTC (SQLite keeps no zone)
+    if not settings.tell_tasks:
+        return 0
+    tasks = event["data"]["tasks"]
+    closed = closed_task_ids(tasks)
+    if closed:     # done before its digest went out: nobody needs telling any more
+        items = tables.task_items
+        uow.conn.execute(delete(items).where(items.c.task_id.in_(closed), items.c.digest_cause.is_(None),
+                                             items.c.item_kind != "escalated"))
+    return _store_items(uow, event, [i for i in map(item_for, tasks) if i], settings, now)
+
+
+def on_reminders_due(uow, event: dict, settings: NotificationSettings, now: datetime) -> int:
+    now = now.astimezone(timezone.utc)     # stored as UTC (SQLite keeps no zone)
+    if not settings.tell_tasks:
+        return 0
+    items = [item for reminder in event["data"]["reminders"] for item in items_for_reminder(reminder)]
+    return _store_items(uow, event, items, settings, now)
+
+
+def _store_items(uow, event: dict, items: list[TaskItem], settings: NotificationSettings, now: datetime) -> int:
+    if not items:
+        return 0
+    conn = uow.conn
+    t, r = tables.task_items, tables.red_changes
+    refs = sorted({i.change_ref for i in items if i.change_ref})
+    lock_keys(conn, [f"red:{c}" for c in refs])     # against a red warning being recorded at the same moment
+    red = set(conn.execute(select(r.c.change_id).where(r.c.change_id.in_(refs))).scalars()) if refs else set()
+    keys = sorted({i.key for i in items})
+    existing = set(conn.execute(select(t.c.item_key).where(t.c.item_key.in_(keys))).scalars())
+    digest_at = next_digest_at(settings.digest_times, now, settings.zone).astimezone(timezone.utc)
+    rows, seen = [], set(existing)
+    for item in items:
+        if item.key in seen:
             continue
-        seen.add(notice["recipient_id"])
-        result.append({"kind": notice["recipient_kind"], "id": notice["recipient_id"]})
-    return result
+        seen.add(item.key)
+        urgent = item.change_ref in red
+        rows.append({"item_key": item.key[:255], "task_id": item.task_id, "recipient_id": item.assignee,
+                     "item_kind": item.item_kind, "change_ref": item.change_ref[:255],
+                     "task": json.dumps(item.task, ensure_ascii=False, default=str), "urgent": urgent,
+                     "bucket_at": now if urgent else digest_at, "digest_cause": None,
+                     "correlation_id": uow.correlation_id, "event_id": event["id"], "created_at": now})
+    if rows:
+        conn.execute(insert(t), rows)
+    return len(rows)
 
 
-def pending_count(conn, correlation_id: str) -> int:
+def flush_task_notices(engine, settings: NotificationSettings, enabled: Iterable[str], now: datetime) -> int:
+    """Turn the task items that are due (their digest time came, or urgent) into notices: one digest per staff
+    member per digest time, one urgent notice per staff member and upload. Returns how many notices were made."""
+    now = now.astimezone(timezone.utc)     # stored as UTC (SQLite keeps no zone)
+    t = tables.task_items
+    with engine.connect() as conn:
+        recipients = list(conn.execute(select(t.c.recipient_id).where(
+            t.c.digest_cause.is_(None), t.c.bucket_at <= now).distinct()).scalars())
+    made = 0
+    for recipient in recipients:
+        with engine.begin() as conn:
+            lock_keys(conn, [f"digest:{recipient}"])
+            query = select(t).where(t.c.recipient_id == recipient, t.c.digest_cause.is_(None), t.c.bucket_at <= now)
+            if is_postgres(engine):
+                query = query.with_for_update()
+            items = [dict(row) for row in conn.execute(query.order_by(t.c.created_at, t.c.item_key)).mappings()]
+            groups: dict[tuple, list[dict]] = defaultdict(list)
+            for item in items:
+                item["task"] = json.loads(item["task"])
+                groups[("urgent", item["correlation_id"]) if item["urgent"] else ("digest",)].append(item)
+            for group, members in groups.items():
+                urgent = group[0] == "urgent"
+                cause = _task_cause(conn, recipient, members, urgent, settings, now)
+                spec = digest_spec(recipient, cause, members, urgent, now.astimezone(settings.zone).date())
+                correlation_id = members[0]["correlation_id"] if urgent else cause
+                made += store_notices(conn, [spec], settings, enabled, correlation_id=correlation_id,
+                                      event_id=members[0]["event_id"], now=now)
+                conn.execute(update(t).where(t.c.item_key.in_([m["item_key"] for m in members]))
+                             .values(digest_cause=cause))
+    return made
+
+
+def _task_cause(conn, recipient: str, members: list[dict], urgent: bool, settings: NotificationSettings,
+                now: datetime) -> str:
+    if urgent:
+        digest = hashlib.sha1("|".join(sorted(m["item_key"] for m in members)).encode("utf-8")).hexdigest()[:12]
+        return f"urgent:{recipient}:{digest}"
+    bucket = max(m["bucket_at"] for m in members)
+    if bucket.tzinfo is None:      # SQLite gives naive datetimes back (stored as UTC)
+        bucket = bucket.replace(tzinfo=timezone.utc)
+    base = f"digest:{recipient}:{bucket.astimezone(settings.zone):%Y-%m-%dT%H:%M}"
     n = tables.notices
-    return conn.execute(select(func.count()).select_from(n).where(
-        n.c.correlation_id == correlation_id, n.c.status.in_(("pending", "sending")))).scalar_one()
+    taken = set(conn.execute(select(n.c.cause).where(n.c.recipient_id == recipient,
+                                                     n.c.cause.like(base + "%")).distinct()).scalars())
+    cause, suffix = base, 1
+    while cause in taken:          # a straggler for a digest already sent (clock set back, or a late item)
+        suffix += 1
+        cause = f"{base}#{suffix}"
+    return cause
+
+
+def waiting_task_items(conn, correlation_id: str) -> int:
+    """Urgent task items of this upload not yet in a notice (they count as pending deliveries)."""
+    t = tables.task_items
+    return conn.execute(select(func.count()).select_from(t).where(
+        t.c.correlation_id == correlation_id, t.c.urgent.is_(True), t.c.digest_cause.is_(None))).scalar_one()

@@ -1,29 +1,76 @@
-"""Read-side of the notification service. Addresses are never stored here, so never listed."""
+"""Read side of the notification service. Addresses are never stored here, so never listed; stored errors are
+redacted before they are written."""
 from __future__ import annotations
+
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 
 from services.notification import tables
 
 COLUMNS = ("notice_id", "kind", "recipient_kind", "recipient_id", "channel", "cause", "status", "attempts",
-           "last_error", "requires_acknowledgement", "subject", "correlation_id", "event_id")
+           "last_error", "requires_acknowledgement", "subject", "correlation_id", "event_id", "locale",
+           "fallback_of", "fallbacks", "provider_ref")
+TIMES = ("created_at", "sent_at", "next_attempt_at")
+NEEDS_STAFF = ("failed", "unconfirmed")
 
 
-def list_notices(conn, correlation_id: str | None = None, recipient_id: str | None = None) -> list[dict]:
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:       # SQLite gives naive datetimes back (stored as UTC)
+        value = value.replace(tzinfo=timezone.utc)
+    return value.isoformat()
+
+
+def list_notices(conn, correlation_id: str | None = None, recipient_id: str | None = None,
+                 statuses: list[str] | None = None, kinds: list[str] | None = None) -> list[dict]:
     n = tables.notices
-    query = select(*(n.c[c] for c in COLUMNS), n.c.created_at, n.c.sent_at).order_by(n.c.created_at, n.c.notice_id)
+    query = select(*(n.c[c] for c in COLUMNS + TIMES)).order_by(n.c.created_at, n.c.notice_id)
     if correlation_id:
         query = query.where(n.c.correlation_id == correlation_id)
     if recipient_id:
         query = query.where(n.c.recipient_id == recipient_id)
-    return [{**{c: row[c] for c in COLUMNS},
-             "created_at": row["created_at"].isoformat(),
-             "sent_at": row["sent_at"].isoformat() if row["sent_at"] else None}
+    if statuses:
+        query = query.where(n.c.status.in_(statuses))
+    if kinds:
+        query = query.where(n.c.kind.in_(kinds))
+    return [{**{c: row[c] for c in COLUMNS}, **{t: _iso(row[t]) for t in TIMES}}
             for row in conn.execute(query).mappings()]
+
+
+def notice(conn, notice_id: str) -> dict | None:
+    """One notice with its texts (what was, or will be, sent)."""
+    n = tables.notices
+    row = conn.execute(select(n).where(n.c.notice_id == notice_id)).mappings().first()
+    if row is None:
+        return None
+    keep = COLUMNS + ("text", "html", "short_text", "in_flight")
+    return {**{c: row[c] for c in keep}, **{t: _iso(row[t]) for t in TIMES + ("attempt_started_at", "handed_over_at")}}
 
 
 def inbox(conn, recipient_id: str) -> list[dict]:
     i = tables.inbox
-    return [{**dict(r), "created_at": r["created_at"].isoformat(),
-             "read_at": r["read_at"].isoformat() if r["read_at"] else None}
+    return [{**dict(r), "created_at": _iso(r["created_at"]), "read_at": _iso(r["read_at"])}
             for r in conn.execute(select(i).where(i.c.recipient_id == recipient_id).order_by(i.c.created_at)).mappings()]
+
+
+def task_items(conn, recipient_id: str | None = None, waiting_only: bool = True) -> list[dict]:
+    """Task items gathered for digests (waiting ones by default)."""
+    t = tables.task_items
+    query = select(t).order_by(t.c.bucket_at, t.c.item_key)
+    if recipient_id:
+        query = query.where(t.c.recipient_id == recipient_id)
+    if waiting_only:
+        query = query.where(t.c.digest_cause.is_(None))
+    return [{"item_key": r["item_key"], "task_id": r["task_id"], "recipient_id": r["recipient_id"],
+             "item_kind": r["item_kind"], "urgent": r["urgent"], "bucket_at": _iso(r["bucket_at"]),
+             "digest_cause": r["digest_cause"], "correlation_id": r["correlation_id"]}
+            for r in conn.execute(query).mappings()]
+
+
+def preferences(conn) -> list[dict]:
+    p = tables.preferences
+    return [{"recipient_id": r["recipient_id"], "routes": r["routes"], "locale": r["locale"],
+             "updated_at": _iso(r["updated_at"])}
+            for r in conn.execute(select(p).order_by(p.c.recipient_id)).mappings()]

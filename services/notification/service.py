@@ -1,50 +1,96 @@
-"""The notification service's nameko entrypoints: thin adapters over handlers and queries.
+"""The notification service's nameko entrypoints: thin adapters over handlers, delivery and queries.
 
-Notices are decided when a warning change or course flag arrives and delivered right after that commits;
-a timer delivers whatever is left (retries, a crash's leftovers, quiet-hour holds later).
+Notices are decided when a warning change, course flag, task change or reminder arrives, and delivered right after
+that commits; a timer delivers whatever is left (retries, a crash's leftovers, quiet-hour holds, digests that came
+due). Contacts are asked of the roster just before a delivery, and never kept.
 """
 from __future__ import annotations
 
+import logging
 import os
+import random
+from datetime import timezone
 
+import eventlet
+from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
-from services.notification import handlers, queries, tables
-from services.notification.channels import load_channels
-from shared import config
+from services.notification import delivery, handlers, queries, settings as settings_module, tables
+from services.notification.channels import available_channels, load_channels
+from services.notification.domain.rendering import check_locale
+from services.notification.domain.routing import check_channels, format_routes, parse_routes
+from services.notification.domain.schedule import RateLimits
 from shared.messaging.consumer import event_handler
 from shared.messaging.service_base import MessagingService
 from shared.messaging.store import Store
 
-LEASE_SECONDS = float(os.environ.get("AQ_DELIVERY_LEASE_SECONDS", "60"))
+log = logging.getLogger(__name__)
 
 
-def channel_settings() -> dict:
-    return {"email": {"smtp_url": config.smtp_url(),
-                      "from": os.environ.get("AQ_MAIL_FROM", "academic-quality@college.example.edu.cn")},
-            "in_app": {}}
+class Runtime(DependencyProvider):
+    """The service's settings, channel plugins, clock and rate limits, built once per process.
+
+    Configuration keys (besides the environment, see settings.py): ``CHANNELS`` replaces the channel sections,
+    ``NOTIFICATION_ENV`` overlays environment variables, ``CLOCK`` (a callable giving an aware datetime) and
+    ``RANDOM`` replace the clock and the jitter's random numbers — tests use them.
+    """
+
+    def setup(self):
+        config = self.container.config
+        env = {**os.environ, **{k: str(v) for k, v in (config.get("NOTIFICATION_ENV") or {}).items()}}
+        self.settings = settings_module.load(env, channels=config.get("CHANNELS"))
+        self.channels = load_channels(self.settings.channels)
+        self.clock = config.get("CLOCK") or delivery.utc_now
+        self.rng = config.get("RANDOM") or random.random
+        self.limits = RateLimits(settings_module.rate_limits(self.channels))
+        self.pool = eventlet.GreenPool(self.settings.concurrency)
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def now(self):
+        return self.clock().astimezone(timezone.utc)
+
+    def deliverer(self, engine) -> delivery.Deliverer:
+        return delivery.Deliverer(engine, self.channels, self.settings, self.clock, self.rng, self.limits)
 
 
 class NotificationService(MessagingService):
     name = "notification"
     store = Store(tables.MESSAGING)
     roster = RpcProxy("roster")
-    channels = load_channels(channel_settings())
+    runtime = Runtime()
 
     @event_handler("warnings.changed")
     def on_warnings_changed(self, event):
         students = sorted({c["student_id"] for c in event["data"]["changes"]})
         people = {sid: handlers.people_for_student(p) for sid, p in self.roster.responsibles(students).items()}
+        rt = self.runtime
         with self.store.handling(event) as uow:
-            handlers.on_warning_changes(uow, event, people)
+            handlers.on_warning_changes(uow, event, people, rt.settings, rt.channels, rt.now())
         self._deliver(event["correlation_id"])
 
     @event_handler("assessment.course_flags_changed")
     def on_course_flags_changed(self, event):
         officers = self.roster.officers()
+        rt = self.runtime
         with self.store.handling(event) as uow:
-            handlers.on_course_flags(uow, event, officers)
+            handlers.on_course_flags(uow, event, officers, rt.settings, rt.channels, rt.now())
+        self._deliver(event["correlation_id"])
+
+    @event_handler("advising.tasks_changed")
+    def on_tasks_changed(self, event):
+        rt = self.runtime
+        with self.store.handling(event) as uow:
+            handlers.on_tasks_changed(uow, event, rt.settings, rt.now())
+        self._deliver(event["correlation_id"])
+
+    @event_handler("advising.reminders_due")
+    def on_reminders_due(self, event):
+        rt = self.runtime
+        with self.store.handling(event) as uow:
+            handlers.on_reminders_due(uow, event, rt.settings, rt.now())
         self._deliver(event["correlation_id"])
 
     @timer(interval=float(os.environ.get("AQ_DELIVERY_POLL_SECONDS", "2")))
@@ -52,25 +98,92 @@ class NotificationService(MessagingService):
         self._deliver(None)
 
     def _deliver(self, correlation_id: str | None) -> None:
+        rt = self.runtime
+        engine = self.store.engine
+        deliverer = rt.deliverer(engine)
+        handlers.flush_task_notices(engine, rt.settings, rt.channels, deliverer.now())
         while True:
-            claimed = handlers.claim_due(self.store.engine, lease_seconds=LEASE_SECONDS, correlation_id=correlation_id)
-            if not claimed:
-                return
-            contacts = {c["id"]: c for c in self.roster.contacts(handlers.recipients_of(claimed))} \
-                if handlers.recipients_of(claimed) else {}
-            handlers.deliver(self.store.engine, claimed, self.channels, contacts)
+            rows, token, unconfirmed = deliverer.claim(correlation_id)
+            if not rows:
+                if unconfirmed:
+                    continue
+                break
+            wanted = delivery.recipients_needing_addresses(rows, rt.channels)
+            try:
+                contacts = {c["id"]: c for c in self.roster.contacts(wanted)} if wanted else {}
+            except Exception:       # roster away: give the notices back untouched, the timer tries again
+                log.exception("could not fetch contacts from the roster; delivering later")
+                deliverer.release(rows, token)
+                break
+            deliverer.deliver(rows, token, contacts, pool_map=rt.pool.imap)
+        deliverer.announce(self.store.command)
+
+    # --- read side and staff commands ------------------------------------------------------------------------
 
     @rpc
-    def list_notices(self, recipient_id: str | None = None) -> list[dict]:
+    def list_notices(self, recipient_id: str | None = None, statuses: list[str] | None = None,
+                     correlation_id: str | None = None, kinds: list[str] | None = None) -> list[dict]:
         with self.store.engine.connect() as conn:
-            return queries.list_notices(conn, recipient_id=recipient_id)
+            return queries.list_notices(conn, correlation_id=correlation_id, recipient_id=recipient_id,
+                                        statuses=statuses, kinds=kinds)
+
+    @rpc
+    def notice(self, notice_id: str) -> dict | None:
+        with self.store.engine.connect() as conn:
+            return queries.notice(conn, notice_id)
 
     @rpc
     def inbox(self, recipient_id: str) -> list[dict]:
         with self.store.engine.connect() as conn:
             return queries.inbox(conn, recipient_id)
 
+    @rpc
+    def resend(self, notice_id: str) -> dict:
+        return delivery.resend(self.store.engine, notice_id, self.runtime.now())
+
+    @rpc
+    def set_preference(self, recipient_id: str, routes: str | None = None, locale: str | None = None) -> dict:
+        try:
+            if routes:
+                parsed = parse_routes(routes)
+                check_channels(parsed, available_channels())
+                routes = format_routes(parsed)
+            locale = check_locale(locale) if locale else None
+        except ValueError as error:
+            return {"status": "rejected", "message": str(error)}
+        with self.store.engine.begin() as conn:
+            saved = handlers.set_preference(conn, recipient_id, routes, locale, self.runtime.now())
+        return {"status": "saved", **saved}
+
+    @rpc
+    def preferences(self) -> list[dict]:
+        with self.store.engine.connect() as conn:
+            return queries.preferences(conn)
+
+    @rpc
+    def task_items(self, recipient_id: str | None = None) -> list[dict]:
+        with self.store.engine.connect() as conn:
+            return queries.task_items(conn, recipient_id)
+
+    @rpc
+    def channels(self) -> dict:
+        """Each enabled channel's health and settings (secrets left out), the routes and the timing rules."""
+        rt = self.runtime
+        pool = eventlet.GreenPool(len(rt.channels) or 1)
+        health = dict(zip(rt.channels, pool.imap(lambda ch: ch.health(), rt.channels.values())))
+        return {
+            "channels": [{**ch.describe(), "healthy": health[name]} for name, ch in rt.channels.items()],
+            "routes": {kind: format_routes(routes) for kind, routes in rt.settings.routes.items()},
+            "locale": rt.settings.locale,
+            "quiet_hours": [f"{w.recipient_kind}:{w.channel}={w.start:%H:%M}-{w.end:%H:%M}"
+                            for w in rt.settings.quiet_hours],
+            "digest_times": [f"{t:%H:%M}" for t in rt.settings.digest_times],
+            "tell_tasks": rt.settings.tell_tasks,
+            "timezone": str(rt.settings.zone),
+        }
+
     def trace_details(self, correlation_id: str) -> dict:
         with self.store.engine.connect() as conn:
             return {"notices": queries.list_notices(conn, correlation_id=correlation_id),
-                    "pending_deliveries": handlers.pending_count(conn, correlation_id)}
+                    "pending_deliveries": delivery.pending_count(conn, correlation_id)
+                    + handlers.waiting_task_items(conn, correlation_id)}

@@ -1,8 +1,19 @@
-"""The notification service's own database.
+"""The notification service's own database. Addresses are never stored here: they are asked of the roster when a
+delivery is about to be handed over, and forgotten after.
 
-notices  one row per (cause, recipient, channel): rendered once, then delivered once. The unique key is
-         what makes a redelivered warning change harmless.
-inbox    the in-app inbox: delivering in-app means writing here, in the same transaction as the outcome
+notices      one row per (cause, recipient, channel): rendered once, then delivered at most once. The unique key is
+             what makes a redelivered event harmless. status: pending (due at next_attempt_at) | held (quiet hours,
+             until next_attempt_at) | sending (claimed by a sender until lease_until) | sent | failed |
+             unconfirmed (a sender died after handing it over to a provider that cannot tell a repeat: not resent).
+             in_flight records how far the current attempt got BEFORE the provider is called: started, then
+             handed_over right before the point of no return. fallbacks: the rest of the route's chain
+             ("email"), used when this one fails for good; fallback_of: the delivery this one stands in for.
+             announced: False until the outcome went out in notification.deliveries_recorded.
+inbox        the in-app inbox: delivering in-app means writing here, in the same transaction as the outcome
+preferences  a recipient's own routes and language (aq notices prefer)
+task_items   what each staff member is to be told of their tasks: one row per (task, assignee, status, due), waiting
+             for the digest at bucket_at (or, urgent, for right away); digest_cause once it is in a notice
+red_changes  warning changes that reached red: their tasks are urgent
 """
 from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint
 
@@ -21,12 +32,22 @@ notices = Table(
     Column("subject", String(255), nullable=False),
     Column("text", Text, nullable=False),
     Column("html", Text, nullable=False),
+    Column("short_text", Text),
+    Column("locale", String(8)),
     Column("requires_acknowledgement", Boolean, nullable=False),
-    Column("status", String(16), nullable=False, index=True),   # pending | sending | sent | failed
+    Column("status", String(16), nullable=False, index=True),
     Column("attempts", Integer, nullable=False),
     Column("last_error", Text),
     Column("next_attempt_at", DateTime(timezone=True)),
     Column("lease_until", DateTime(timezone=True)),
+    Column("claim_token", String(32)),
+    Column("in_flight", String(16)),
+    Column("attempt_started_at", DateTime(timezone=True)),
+    Column("handed_over_at", DateTime(timezone=True)),
+    Column("provider_ref", String(255)),
+    Column("fallbacks", String(255)),
+    Column("fallback_of", String(64)),
+    Column("announced", Boolean, index=True),
     Column("correlation_id", String(64), nullable=False, index=True),
     Column("event_id", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -42,6 +63,36 @@ inbox = Table(
     Column("text", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("read_at", DateTime(timezone=True)),
+)
+
+preferences = Table(
+    "preferences", metadata,
+    Column("recipient_id", String(64), primary_key=True),
+    Column("routes", String(255)),
+    Column("locale", String(8)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+task_items = Table(
+    "task_items", metadata,
+    Column("item_key", String(255), primary_key=True),
+    Column("task_id", String(64), nullable=False, index=True),
+    Column("recipient_id", String(64), nullable=False, index=True),
+    Column("item_kind", String(16), nullable=False),
+    Column("change_ref", String(255), nullable=False, index=True),
+    Column("task", Text, nullable=False),
+    Column("urgent", Boolean, nullable=False),
+    Column("bucket_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("digest_cause", String(255), index=True),
+    Column("correlation_id", String(64), nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+red_changes = Table(
+    "red_changes", metadata,
+    Column("change_id", String(255), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 MESSAGING = add_messaging_tables(metadata)

@@ -6,6 +6,8 @@
       email: {smtp_url: "smtp://127.0.0.1:8025", from: "学院教务办公室 <jwb@college.example>"}
       in_app: {}
 
+(services/notification/settings.py builds these sections from ``AQ_NOTICE_CHANNELS`` and ``AQ_CHANNEL_<NAME>_*``.)
+
 A channel that is installed but not configured stays off; a configured name with no installed plugin is an error,
 so a typo cannot silently drop every notice of a channel.
 """
@@ -15,12 +17,12 @@ from importlib.metadata import entry_points
 from typing import Any, Mapping
 
 from services.notification.channels.base import (
-    FAILED_PERMANENT, FAILED_TEMPORARY, SENT, Channel, DeliveryResult, OutgoingMessage,
+    ABANDONED, FAILED_PERMANENT, FAILED_TEMPORARY, SENT, Channel, DeliveryResult, OutgoingMessage,
 )
 
 GROUP = "aq.notification_channels"
 
-__all__ = ["Channel", "DeliveryResult", "OutgoingMessage", "SENT", "FAILED_TEMPORARY", "FAILED_PERMANENT",
+__all__ = ["Channel", "DeliveryResult", "OutgoingMessage", "SENT", "FAILED_TEMPORARY", "FAILED_PERMANENT", "ABANDONED",
            "GROUP", "available_channels", "load_channels"]
 
 

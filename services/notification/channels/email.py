@@ -1,11 +1,24 @@
 """E-mail notices over SMTP: one multipart message (plain text + HTML) per recipient.
 
-Settings (the ``email`` section of the channel configuration):
+Settings (``AQ_CHANNEL_EMAIL_<SETTING>`` or the ``email`` section of the channel configuration):
   smtp_url            smtp://host:port (plain, e.g. the development mail sink), smtp+starttls://user:pass@host:587,
                       or smtps://user:pass@host:465 (TLS from the start). User and password are URL-encoded.
-  from                the From header, e.g. "学院教务办公室 <jwb@college.example>" (required).
+                      Default: AQ_SMTP_URL (smtp://127.0.0.1:8025).
+  security            none | starttls | tls: overrides the URL's scheme
+  username, password  log in with these (override the URL's user and password); no login without a user
+  ca_file             a PEM file of certificate authorities to trust (a college's own CA); default: the system's
+  verify              1 (default) to verify the server's certificate and name; 0 only for a test server
+  from                the From header, e.g. "学院教务办公室 <jwb@college.example>" (required; default AQ_MAIL_FROM).
   timeout             seconds for connecting and for each SMTP reply (default 30).
   message_id_domain   right-hand side of Message-IDs (default: the domain of ``from``).
+  deduplicates        1 only if the server drops a message whose Message-ID it already accepted (the development
+                      mail sink can; some mail gateways do). Then a delivery left in doubt is sent again with the same
+                      Message-ID; otherwise (default 0) it is marked unconfirmed for staff.
+
+Exactly once: the message is handed over in two steps. Envelope and content go first; the checkpoint is passed
+right before the final "." that ends the data — until the server has that, it must discard the message (RFC 5321
+§4.1.1.4), so a sender that dies earlier sent nothing and the delivery is simply tried again. The Message-ID is
+derived from the delivery key, so the rare repeat that remains (see docs/notifications.md) is recognisable.
 
 How failures are classified (the service retries temporary failures, gives up on permanent ones):
   * 4xx replies, lost connections, timeouts, refused connections: failed_temporary.
@@ -16,18 +29,20 @@ How failures are classified (the service retries temporary failures, gives up on
 from __future__ import annotations
 
 import hashlib
+import re
 import smtplib
 import ssl
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any, Mapping
 from urllib.parse import unquote, urlsplit
 
 from services.notification.channels.base import (
-    FAILED_PERMANENT, FAILED_TEMPORARY, SENT, Channel, DeliveryResult, OutgoingMessage,
+    ABANDONED, FAILED_PERMANENT, FAILED_TEMPORARY, SENT, Channel, Checkpoint, DeliveryResult, OutgoingMessage, flag,
 )
+from services.notification.domain.redact import mask, redact
 
 # scheme -> (default port, transport security)
 _SCHEMES = {"smtp": (25, "none"), "smtp+starttls": (587, "starttls"), "smtps": (465, "tls")}
@@ -55,14 +70,37 @@ class SmtpServer:
 
 class EmailChannel(Channel):
     name = "email"
+    address_field = "email"
+    SETTINGS = {
+        "smtp_url": "smtp://host:port, smtp+starttls://user:pass@host:587 or smtps://user:pass@host:465",
+        "security": "none | starttls | tls (overrides the URL's scheme)",
+        "username": "log in as this user (overrides the URL's)", "password": "... with this password",
+        "ca_file": "PEM file of certificate authorities to trust", "verify": "1 (default) to verify the certificate",
+        "from": "the From header (required)", "timeout": "seconds per SMTP reply (default 30)",
+        "message_id_domain": "right-hand side of Message-IDs (default: the From domain)",
+        "deduplicates": "1 if the server drops a repeated Message-ID (default 0)",
+    }
+    SECRET_SETTINGS = frozenset({"password", "smtp_url"})
 
     def __init__(self, settings: Mapping[str, Any] | None = None):
         super().__init__(settings)
         if not self.settings.get("from"):
             raise ValueError("the email channel needs a 'from' address")
-        self.server = SmtpServer.parse(str(self.settings.get("smtp_url", "smtp://127.0.0.1:8025")))
+        server = SmtpServer.parse(str(self.settings.get("smtp_url") or "smtp://127.0.0.1:8025"))
+        if self.settings.get("security"):
+            security = str(self.settings["security"]).lower()
+            if security not in ("none", "starttls", "tls"):
+                raise ValueError(f"email security must be none, starttls or tls: {security!r}")
+            server = replace(server, security=security)
+        if self.settings.get("username"):
+            server = replace(server, username=str(self.settings["username"]),
+                             password=str(self.settings.get("password") or ""))
+        self.server = server
+        self.verify = flag(self.settings.get("verify"), default=True)
+        self.idempotent = flag(self.settings.get("deduplicates"))
+        self.ca_file = self.settings.get("ca_file") or None
         self.sender = str(self.settings["from"])
-        self.timeout = float(self.settings.get("timeout", 30))
+        self.timeout = float(self.settings.get("timeout") or 30)
         sender_domain = parseaddr(self.sender)[1].rpartition("@")[2]
         self.message_id_domain = str(self.settings.get("message_id_domain") or sender_domain or "aq.invalid")
 
@@ -84,34 +122,61 @@ class EmailChannel(Channel):
         mail.add_alternative(message.html, subtype="html", charset="utf-8", cte="base64")
         return mail
 
-    def deliver(self, message: OutgoingMessage) -> DeliveryResult:
+    def deliver(self, message: OutgoingMessage, checkpoint: Checkpoint | None = None) -> DeliveryResult:
         if not message.address:
             return DeliveryResult(FAILED_PERMANENT, f"no e-mail address for {message.recipient_id}")
         try:
             mail = self.compose(message)
+            data = mail.as_bytes(policy=mail.policy.clone(linesep="\r\n"))
         except (ValueError, TypeError) as error:      # e.g. a line break in the address: no retry can fix it
-            return DeliveryResult(FAILED_PERMANENT, f"cannot compose the message: {error}")
+            return DeliveryResult(FAILED_PERMANENT, f"cannot compose the message: {redact(str(error))}")
         envelope_from = parseaddr(self.sender)[1]
+        where = mask(message.address)
         smtp = None
         try:
             smtp = self._connect()
-            smtp.send_message(mail, from_addr=envelope_from, to_addrs=[message.address])
-        except smtplib.SMTPRecipientsRefused as error:
-            code, reply = next(iter(error.recipients.values()))
-            return _by_code(code, reply, f"recipient {message.address} refused")
+            smtp.ehlo_or_helo_if_needed()
+            code, reply = smtp.mail(envelope_from)
+            if code != 250:
+                return _by_code(code, reply, "sender refused")
+            code, reply = smtp.rcpt(message.address)
+            if code not in (250, 251):
+                return _by_code(code, reply, f"recipient {where} refused")
+            code, reply = smtp.docmd("DATA")
+            if code != 354:
+                return _by_code(code, reply, "data refused")
+            smtp.send(_dot_stuffed(data))
+            if not self.pass_point_of_no_return(checkpoint):
+                # Without the final "." the server discards what it has: nothing was sent.
+                smtp.close()
+                smtp = None
+                return DeliveryResult(ABANDONED, "the delivery was taken over before it was handed to the server")
+            smtp.send(b".\r\n")
+            try:
+                code, reply = smtp.getreply()
+            except (smtplib.SMTPException, OSError) as error:
+                # The server has the whole message and we never heard whether it took it.
+                return DeliveryResult(FAILED_TEMPORARY, f"no reply after the data: {type(error).__name__}: "
+                                                        f"{redact(str(error))}", in_doubt=True)
+            if code != 250:
+                return _by_code(code, reply, "message refused")
         except (smtplib.SMTPConnectError, smtplib.SMTPHeloError, smtplib.SMTPAuthenticationError) as error:
-            return DeliveryResult(FAILED_TEMPORARY, f"server refused the session: {error.smtp_code} {_text(error.smtp_error)}")
-        except smtplib.SMTPResponseException as error:          # sender refused, data refused
+            return DeliveryResult(FAILED_TEMPORARY,
+                                  f"server refused the session: {error.smtp_code} {redact(_text(error.smtp_error))}")
+        except smtplib.SMTPResponseException as error:
             return _by_code(error.smtp_code, error.smtp_error, "message refused")
         except (smtplib.SMTPException, OSError) as error:       # disconnected, refused connection, timeout, TLS
-            return DeliveryResult(FAILED_TEMPORARY, f"{type(error).__name__}: {error}")
+            return DeliveryResult(FAILED_TEMPORARY, f"{type(error).__name__}: {redact(str(error))}")
+        except UnicodeError as error:                           # an address smtplib cannot write: never will
+            return DeliveryResult(FAILED_PERMANENT, f"address {where} cannot be sent: {type(error).__name__}")
         finally:
             if smtp is not None:
                 # The message is already accepted (or refused) at this point; a failing QUIT changes nothing.
                 with suppress(Exception):
                     smtp.quit()
                 smtp.close()
-        return DeliveryResult(SENT, f"accepted by {self.server.host}:{self.server.port} as {mail['Message-ID']}")
+        return DeliveryResult(SENT, f"accepted by {self.server.host}:{self.server.port} as {mail['Message-ID']}",
+                              reference=str(mail["Message-ID"]))
 
     def health(self) -> bool:
         try:
@@ -127,16 +192,23 @@ class EmailChannel(Channel):
                 smtp.quit()
             smtp.close()
 
+    def _tls(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=self.ca_file)
+        if not self.verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
     def _connect(self) -> smtplib.SMTP:
         server = self.server
         if server.security == "tls":
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(server.host, server.port, timeout=self.timeout,
-                                                  context=ssl.create_default_context())
+                                                  context=self._tls())
         else:
             smtp = smtplib.SMTP(server.host, server.port, timeout=self.timeout)
         try:
             if server.security == "starttls":
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=self._tls())
             if server.username:
                 smtp.login(server.username, server.password or "")
         except BaseException:
@@ -152,4 +224,10 @@ def _text(reply: bytes | str) -> str:
 def _by_code(code: int, reply: bytes | str, what: str) -> DeliveryResult:
     # Only a 5xx reply is a final "no"; anything else (4xx, or a code smtplib could not read) may pass later.
     status = FAILED_PERMANENT if 500 <= code < 600 else FAILED_TEMPORARY
-    return DeliveryResult(status, f"{what}: {code} {_text(reply)}")
+    return DeliveryResult(status, f"{what}: {code} {redact(_text(reply))}")
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    """The DATA payload without its terminator: lines starting with "." doubled, ending in CRLF (RFC 5321)."""
+    data = re.sub(rb"(?m)^\.", b"..", data)
+    return data if data.endswith(b"\r\n") else data + b"\r\n"

@@ -21,6 +21,7 @@ DEPARTMENT_HEAD = "department_head"  # 系主任, per major
 VICE_DEAN = "vice_dean"              # 教学副院长, the college
 RECIPIENT_KINDS = (STUDENT, GUARDIAN, HEAD_TEACHER, COUNSELOR, DEPARTMENT_HEAD, VICE_DEAN)
 STAFF_KINDS = (HEAD_TEACHER, COUNSELOR, DEPARTMENT_HEAD, VICE_DEAN)
+STAFF = "staff"                      # a staff member told of their tasks (a task names its assignee, not the role)
 
 # Who covers when a staff role is vacant: a class without a head teacher is its cohort counselor's; counselors and
 # department heads answer to the vice dean; above the vice dean there is nobody.
@@ -38,6 +39,8 @@ WARNING_FORMAL = "warning_formal"          # 学业预警通知书 to the guardi
 WARNING_DOWNGRADED = "warning_downgraded"
 WARNING_LIFTED = "warning_lifted"          # 解除预警
 COURSE_FLAGGED = "course_flagged"
+TASK_DIGEST = "task_digest"                # a staff member's tasks and reminders of the day, in one notice
+TASK_URGENT = "task_urgent"                # tasks of a red warning: told at once, not in the digest
 
 
 @dataclass(frozen=True)

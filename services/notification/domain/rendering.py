@@ -1,15 +1,18 @@
 """Words a NoticeSpec as a subject, a plain text and an HTML body, with the Jinja2 templates of its locale.
 
-Templates live in ``services/notification/templates/<locale>/``: ``<name>.txt.j2`` (which sets ``subject``) and
-``<name>.html.j2``. Only the HTML templates are autoescaped: course names and student names come from uploaded
-files, and must not become markup in a mail reader; plain text must stay as written. A locale that lacks a template
-falls back to Chinese, the college's language.
+Templates live in ``services/notification/templates/<locale>/``: ``<name>.txt.j2`` (which sets ``subject``),
+``<name>.html.j2`` and, for notices that may go by SMS, ``<name>.sms.j2`` (the short text; without one the SMS says
+the subject and where to read the rest: ``_default.sms.j2``). Only the HTML templates are autoescaped: course names
+and student names come from uploaded files, and must not become markup in a mail reader; plain text must stay as
+written. Chinese (``zh``) is the college's language and the default; English (``en``) is available. A locale that
+lacks a template falls back to Chinese.
 
 Numbers are formatted here, not in the templates, because the rules are the same in every language: a GPA shows
 2 decimals (policy.md §3: "2 decimals only for display"), credits show as few as they need (5, 2.5).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from services.notification.domain.recipients import NoticeSpec
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 DEFAULT_LOCALE = "zh"
+LOCALES = ("zh", "en")
 
 # Measures shown with a fixed number of decimals; any other measure (credits, a plugin's count) as few as it needs.
 MEASURE_DECIMALS = {"gpa": 2}
@@ -29,6 +33,22 @@ class RenderedNotice:
     subject: str
     text: str
     html: str
+    short: str = ""     # the SMS text
+
+
+def normalise_locale(locale: str | None) -> str:
+    """``"en-US"`` -> ``"en"``, ``"zh_CN"`` -> ``"zh"``; anything unknown -> the default (Chinese)."""
+    if not locale:
+        return DEFAULT_LOCALE
+    base = locale.replace("_", "-").split("-")[0].lower()
+    return base if base in LOCALES else DEFAULT_LOCALE
+
+
+def check_locale(locale: str) -> str:
+    base = locale.replace("_", "-").split("-")[0].lower()
+    if base not in LOCALES:
+        raise ValueError(f"unknown locale {locale!r} (available: {', '.join(LOCALES)})")
+    return base
 
 
 def number(value: float | int | None) -> str:
@@ -67,6 +87,7 @@ _ENV = _environment()
 
 
 def render(spec: NoticeSpec, locale: str = DEFAULT_LOCALE) -> RenderedNotice:
+    locale = normalise_locale(locale)
     values = {
         **spec.context,
         "kind": spec.kind,
@@ -79,14 +100,24 @@ def render(spec: NoticeSpec, locale: str = DEFAULT_LOCALE) -> RenderedNotice:
         raise ValueError(f"template {spec.template!r} sets no subject")
     text = _tidy(str(text_module))
     html = _template(locale, spec.template, "html").render(values, subject=subject)
-    return RenderedNotice(subject=subject, text=text, html=html)
+    short = _template(locale, spec.template, "sms", fallback="_default").render(values, subject=subject)
+    return RenderedNotice(subject=subject, text=text, html=html, short=_one_line(short))
 
 
-def _template(locale: str, name: str, part: str):
+def _template(locale: str, name: str, part: str, fallback: str | None = None):
     names = [f"{locale}/{name}.{part}.j2"]
+    if fallback:
+        names.append(f"{locale}/{fallback}.{part}.j2")
     if locale != DEFAULT_LOCALE:
         names.append(f"{DEFAULT_LOCALE}/{name}.{part}.j2")
+        if fallback:
+            names.append(f"{DEFAULT_LOCALE}/{fallback}.{part}.j2")
     return _ENV.select_template(names)
+
+
+def _one_line(text: str) -> str:
+    # An SMS is one paragraph: lines joined by a space, but no space after Chinese punctuation.
+    return re.sub(r"(?<=[。！？；，、：）】])\s+", "", " ".join(text.split()))
 
 
 def _tidy(text: str) -> str:

@@ -185,3 +185,8 @@ def test_channels_are_loaded_from_entry_points_by_configuration():
 def test_an_address_that_would_inject_headers_fails_permanently():
     result = channel_for(free_port()).deliver(message(address="parent@example.org\r\nBcc: someone@example.org"))
     assert result.status == "failed_permanent"
+
+
+def test_email_is_idempotent_only_for_a_server_configured_to_drop_repeated_message_ids():
+    assert not channel_for(free_port()).idempotent
+    assert channel_for(free_port(), deduplicates="1").idempotent

@@ -1,8 +1,7 @@
-"""policy.md §6 as data: who is told of each warning change and course flag; vacant roles; channels per recipient."""
+"""policy.md §6 as data: who is told of each warning change and course flag; vacant roles."""
 import pytest
 
 from services.notification.domain import recipients
-from services.notification.domain.channels_by_recipient import DEFAULT_CHANNELS, channels_by_recipient, channels_for
 from services.notification.domain.recipients import (
     COURSE_REVIEW_DAYS, FOLLOW_UP, People, flag_cause, flag_major, notices_for_course_flag,
     notices_for_warning_change,
@@ -177,23 +176,4 @@ def test_only_new_flags_are_told(kind):
     assert notices_for_course_flag(flag(change=kind), People(department_head_id="D0301")) == []
 
 
-# --- channels by recipient kind -------------------------------------------------------------------------------
-
-def test_default_channels_per_recipient_kind():
-    assert DEFAULT_CHANNELS["student"] == ("in_app", "email")
-    assert DEFAULT_CHANNELS["guardian"] == ("email",)
-    for staff in ("head_teacher", "counselor", "department_head", "vice_dean"):
-        assert DEFAULT_CHANNELS[staff] == ("in_app", "email")
-
-
-def test_configuration_replaces_the_channels_of_a_kind():
-    table = channels_by_recipient({"guardian": ["email", "sms"], "student": "in_app, email"})
-    assert table["guardian"] == ("email", "sms")
-    assert table["student"] == ("in_app", "email")
-    assert table["counselor"] == DEFAULT_CHANNELS["counselor"]
-    assert channels_for("guardian") == ("email",)
-
-
-def test_configuring_an_unknown_recipient_kind_is_an_error():
-    with pytest.raises(ValueError, match="parents"):
-        channels_by_recipient({"parents": ["email"]})
+# --- routes (which channels, with which fallbacks) are in test_notice_routing.py ----------------------------------

@@ -1,0 +1,314 @@
+"""The notification service layer, delivering side: claim due notices, hand each to its channel, record what
+happened, fall back, retry, hold, and announce the outcomes.
+
+Exactly once per (cause, recipient, channel), even if a sender is killed:
+
+1. ``claim`` takes due notices with a lease and a claim token (FOR UPDATE SKIP LOCKED on PostgreSQL), so two
+   workers or instances never hand over the same notice at the same time.
+2. Before calling the provider, the attempt is recorded (``in_flight = started``, attempts + 1) and committed.
+3. Right before the point of no return the channel passes its checkpoint: ``in_flight = handed_over`` is
+   committed — only if this sender still holds the claim; otherwise the channel stops without sending.
+4. The outcome is recorded (guarded by the claim token); an in-app delivery writes the inbox row in the same
+   transaction.
+
+A sender that dies leaves its notice ``sending`` until the lease runs out. Then the next claim looks at
+``in_flight``: never started or only ``started`` -> nothing reached the provider, deliver again; ``handed_over`` ->
+the provider may have it: deliver again only if the channel is idempotent (the provider recognises the same key),
+otherwise mark it ``unconfirmed`` and leave it to staff (`aq notices list --failed`, `aq notices resend`). The same
+holds for an answer lost after the hand-over (a timeout waiting for the reply): ``in_doubt``.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterable
+
+from sqlalchemy import and_, func, insert, or_, select, update
+
+from services.notification import tables
+from services.notification.channels.base import (
+    ABANDONED, FAILED_PERMANENT, FAILED_TEMPORARY, SENT, Channel, DeliveryResult, OutgoingMessage,
+)
+from services.notification.domain.redact import mask, redact
+from services.notification.domain.schedule import RateLimits, quiet_until
+from services.notification.settings import NotificationSettings
+from shared.db import is_postgres
+
+log = logging.getLogger(__name__)
+
+PENDING, HELD, SENDING = "pending", "held", "sending"
+SENT_STATUS, FAILED, UNCONFIRMED = "sent", "failed", "unconfirmed"
+TERMINAL = (SENT_STATUS, FAILED, UNCONFIRMED)
+STARTED, HANDED_OVER = "started", "handed_over"
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:     # SQLite gives naive datetimes back (stored as UTC)
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+@dataclass
+class Deliverer:
+    engine: Any
+    channels: dict[str, Channel]
+    settings: NotificationSettings
+    clock: Callable[[], datetime] = utc_now
+    rng: Callable[[], float] = random.random
+    limits: RateLimits = field(default_factory=lambda: RateLimits({}))
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(timezone.utc)
+
+    @property
+    def idempotent(self) -> set[str]:
+        return {name for name, channel in self.channels.items() if channel.idempotent}
+
+    # --- claiming -----------------------------------------------------------------------------------------------
+
+    def claim(self, correlation_id: str | None = None) -> tuple[list[dict], str, int]:
+        """(notices to deliver now, their claim token, how many in-doubt notices were marked unconfirmed)."""
+        n = tables.notices
+        now = self.now()
+        due = or_(and_(n.c.status.in_((PENDING, HELD)),
+                       or_(n.c.next_attempt_at.is_(None), n.c.next_attempt_at <= now)),
+                  and_(n.c.status == SENDING, n.c.lease_until < now))
+        query = select(n).where(due).order_by(n.c.created_at, n.c.notice_id).limit(self.settings.batch_size)
+        if correlation_id:
+            query = query.where(n.c.correlation_id == correlation_id)
+        token = uuid.uuid4().hex
+        idempotent = self.idempotent
+        with self.engine.begin() as conn:
+            if is_postgres(self.engine):
+                query = query.with_for_update(skip_locked=True)
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+            in_doubt = [r for r in rows if r["status"] == SENDING and r["in_flight"] == HANDED_OVER
+                        and r["channel"] not in idempotent]
+            claimed = [r for r in rows if r not in in_doubt]
+            for row in in_doubt:
+                log.warning("notice %s (%s) was handed over when its sender stopped; not sending it again",
+                            row["notice_id"], row["channel"])
+                conn.execute(update(n).where(n.c.notice_id == row["notice_id"]).values(
+                    status=UNCONFIRMED, lease_until=None, claim_token=None, announced=False,
+                    last_error="the sender stopped after handing it over; the provider may or may not have it"))
+            if claimed:
+                conn.execute(update(n).where(n.c.notice_id.in_([r["notice_id"] for r in claimed])).values(
+                    status=SENDING, claim_token=token,
+                    lease_until=now + timedelta(seconds=self.settings.lease_seconds)))
+        return claimed, token, len(in_doubt)
+
+    def release(self, rows: Iterable[dict], token: str) -> None:
+        """Give claimed notices back untouched (e.g. the roster did not answer)."""
+        n = tables.notices
+        ids = [r["notice_id"] for r in rows]
+        if not ids:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(update(n).where(n.c.notice_id.in_(ids), n.c.claim_token == token,
+                                         n.c.in_flight.is_(None) | (n.c.in_flight != HANDED_OVER))
+                         .values(status=PENDING, lease_until=None, claim_token=None))
+
+    # --- delivering ---------------------------------------------------------------------------------------------
+
+    def deliver(self, rows: list[dict], token: str, contacts: dict[str, dict],
+                pool_map: Callable = map) -> Counter:
+        """Hand each claimed notice to its channel (``pool_map`` may run them concurrently)."""
+        return Counter(pool_map(lambda row: self.deliver_one(row, token, contacts.get(row["recipient_id"])), rows))
+
+    def deliver_one(self, row: dict, token: str, contact: dict | None) -> str:
+        n = tables.notices
+        guard = and_(n.c.notice_id == row["notice_id"], n.c.claim_token == token)
+        channel = self.channels.get(row["channel"])
+        now = self.now()
+        if channel is None:
+            return self._record(row, token, DeliveryResult(FAILED_PERMANENT, f"channel {row['channel']!r} is not enabled"),
+                                attempts=row["attempts"])
+        held = quiet_until(self.settings.quiet_hours, now, self.settings.zone, row["recipient_kind"], row["channel"])
+        if held is not None:
+            with self.engine.begin() as conn:
+                conn.execute(update(n).where(guard).values(status=HELD, next_attempt_at=held.astimezone(timezone.utc),
+                                                           lease_until=None, claim_token=None))
+            return "held"
+        wait = self.limits.wait(row["channel"], now.timestamp())
+        if wait > 0:
+            with self.engine.begin() as conn:
+                conn.execute(update(n).where(guard).values(status=PENDING, next_attempt_at=now + timedelta(seconds=wait),
+                                                           lease_until=None, claim_token=None))
+            return "deferred"
+        address = (contact or {}).get(channel.address_field) if channel.address_field else None
+        if channel.requires_address and channel.address_field and not address:
+            return self._record(row, token, DeliveryResult(
+                FAILED_PERMANENT, f"no {channel.address_field} for {row['recipient_id']} in the roster"),
+                attempts=row["attempts"])
+        attempts = row["attempts"] + 1
+        with self.engine.begin() as conn:
+            started = conn.execute(update(n).where(guard, n.c.status == SENDING).values(
+                attempts=attempts, in_flight=STARTED, attempt_started_at=now, handed_over_at=None)).rowcount
+        if not started:
+            return "lost"        # another sender took it over (our lease ran out)
+        message = OutgoingMessage(key=row["notice_id"], recipient_id=row["recipient_id"], subject=row["subject"],
+                                  text=row["text"], html=row["html"], address=address,
+                                  short=row.get("short_text") or "", recipient_kind=row["recipient_kind"],
+                                  locale=row.get("locale") or "zh")
+        try:
+            result = channel.deliver(message, checkpoint=lambda: self._hand_over(row, token))
+        except Exception as error:          # a channel bug must not lose the notice: try again later
+            log.exception("channel %s failed on notice %s", row["channel"], row["notice_id"])
+            result = DeliveryResult(FAILED_TEMPORARY, f"{type(error).__name__}: {redact(str(error))}")
+        log.info("notice %s via %s to %s (%s): %s %s", row["notice_id"], row["channel"], row["recipient_id"],
+                 mask(address) if address else "-", result.status, redact(result.detail))
+        return self._record(row, token, result, attempts=attempts)
+
+    def _hand_over(self, row: dict, token: str) -> bool:
+        """The checkpoint: durably 'handed over', if this sender still holds the claim (and hold it a lease longer)."""
+        n = tables.notices
+        now = self.now()
+        with self.engine.begin() as conn:
+            return conn.execute(update(n).where(n.c.notice_id == row["notice_id"], n.c.claim_token == token,
+                                                n.c.status == SENDING).values(
+                in_flight=HANDED_OVER, handed_over_at=now,
+                lease_until=now + timedelta(seconds=self.settings.lease_seconds))).rowcount == 1
+
+    def _record(self, row: dict, token: str, result: DeliveryResult, attempts: int) -> str:
+        n = tables.notices
+        now = self.now()
+        guard = and_(n.c.notice_id == row["notice_id"], n.c.claim_token == token)
+        detail = redact(result.detail)[:2000]
+        channel = self.channels.get(row["channel"])
+        if result.status == ABANDONED:
+            return "lost"
+        with self.engine.begin() as conn:
+            if result.status == SENT:
+                done = dict(status=SENT_STATUS, sent_at=now, in_flight=None, lease_until=None, claim_token=None,
+                            last_error=None, provider_ref=(result.reference or "")[:255] or None, announced=False)
+                if not conn.execute(update(n).where(guard).values(**done)).rowcount:
+                    # Taken over meanwhile and judged in doubt: we know better now.
+                    if not conn.execute(update(n).where(n.c.notice_id == row["notice_id"],
+                                                        n.c.status == UNCONFIRMED).values(**done)).rowcount:
+                        return "lost"
+                if channel is not None and channel.inbox:
+                    _to_inbox(conn, row, now)
+                return SENT_STATUS
+            in_doubt = getattr(result, "in_doubt", False) and not (channel and channel.idempotent)
+            if in_doubt:
+                values = dict(status=UNCONFIRMED, in_flight=None, lease_until=None, claim_token=None,
+                              last_error=f"no answer after handing it over: {detail}", announced=False)
+                outcome = UNCONFIRMED
+            elif result.status == FAILED_TEMPORARY and not self.settings.retry.gives_up(attempts):
+                delay = self.settings.retry.delay(attempts, self.rng)
+                values = dict(status=PENDING, next_attempt_at=now + timedelta(seconds=delay), in_flight=None,
+                              lease_until=None, claim_token=None, last_error=detail)
+                outcome = "retry"
+            else:
+                if result.status == FAILED_TEMPORARY:
+                    detail = f"gave up after {attempts} attempts: {detail}"
+                values = dict(status=FAILED, in_flight=None, lease_until=None, claim_token=None, last_error=detail,
+                              announced=False)
+                outcome = FAILED
+            if not conn.execute(update(n).where(guard).values(**values)).rowcount:
+                return "lost"
+            if outcome == FAILED:
+                _fall_back(conn, row, now)
+        return outcome
+
+    # --- announcing ---------------------------------------------------------------------------------------------
+
+    def announce(self, command: Callable[[str], Any], limit: int = 500) -> int:
+        """Announce recorded outcomes not announced yet, one ``notification.deliveries_recorded`` per upload."""
+        n = tables.notices
+        unannounced = and_(n.c.announced.is_(False), n.c.status.in_(TERMINAL))
+        with self.engine.connect() as conn:
+            correlations = list(conn.execute(select(n.c.correlation_id).where(unannounced).distinct().limit(50))
+                                .scalars())
+        count = 0
+        for correlation_id in correlations:
+            with command(correlation_id) as uow:
+                query = (select(n.c.notice_id, n.c.cause, n.c.kind, n.c.recipient_kind, n.c.channel, n.c.status,
+                                n.c.attempts, n.c.fallback_of)
+                         .where(unannounced, n.c.correlation_id == correlation_id)
+                         .order_by(n.c.notice_id).limit(limit))
+                if is_postgres(self.engine):
+                    query = query.with_for_update(skip_locked=True)
+                rows = [dict(r) for r in uow.conn.execute(query).mappings()]
+                if not rows:
+                    continue
+                uow.announce("notification.deliveries_recorded", {"deliveries": rows})
+                uow.conn.execute(update(n).where(n.c.notice_id.in_([r["notice_id"] for r in rows]))
+                                 .values(announced=True))
+                count += len(rows)
+        return count
+
+
+def _to_inbox(conn, row: dict, now: datetime) -> None:
+    i = tables.inbox
+    if not conn.execute(select(i.c.notice_id).where(i.c.notice_id == row["notice_id"])).first():
+        conn.execute(insert(i).values(notice_id=row["notice_id"], recipient_id=row["recipient_id"],
+                                      subject=row["subject"], text=row["text"], created_at=now))
+
+
+def _fall_back(conn, row: dict, now: datetime) -> str | None:
+    """The next channel of the failed notice's route takes over (once per cause, recipient and channel)."""
+    chain = [c for c in (row.get("fallbacks") or "").split(">") if c]
+    n = tables.notices
+    while chain:
+        channel, chain = chain[0], chain[1:]
+        exists = conn.execute(select(n.c.notice_id).where(n.c.cause == row["cause"], n.c.recipient_id == row["recipient_id"],
+                                                          n.c.channel == channel)).first()
+        if exists:
+            continue
+        notice_id = "N-" + uuid.uuid4().hex[:16]
+        conn.execute(insert(n).values(
+            notice_id=notice_id, cause=row["cause"], kind=row["kind"], recipient_kind=row["recipient_kind"],
+            recipient_id=row["recipient_id"], channel=channel, subject=row["subject"], text=row["text"],
+            html=row["html"], short_text=row.get("short_text"), locale=row.get("locale"),
+            requires_acknowledgement=row["requires_acknowledgement"], status=PENDING, attempts=0,
+            fallbacks=">".join(chain) or None, fallback_of=row["notice_id"], correlation_id=row["correlation_id"],
+            event_id=row["event_id"], created_at=now))
+        log.info("notice %s failed on %s; %s takes over as %s", row["notice_id"], row["channel"], channel, notice_id)
+        return notice_id
+    return None
+
+
+def resend(engine, notice_id: str, now: datetime) -> dict:
+    """Staff decided: deliver a failed or unconfirmed notice again (same delivery key, so same Message-ID)."""
+    n = tables.notices
+    now = now.astimezone(timezone.utc)      # stored as UTC (SQLite keeps no zone)
+    with engine.begin() as conn:
+        row = conn.execute(select(n.c.status).where(n.c.notice_id == notice_id)).first()
+        if row is None:
+            return {"status": "rejected", "message": f"no notice {notice_id}"}
+        if row.status not in (FAILED, UNCONFIRMED):
+            return {"status": "rejected", "message": f"notice {notice_id} is {row.status}; only failed or "
+                                                     "unconfirmed notices are resent"}
+        conn.execute(update(n).where(n.c.notice_id == notice_id).values(
+            status=PENDING, next_attempt_at=now, attempts=0, in_flight=None, claim_token=None, lease_until=None))
+    return {"status": "queued", "notice_id": notice_id}
+
+
+def pending_count(conn, correlation_id: str) -> int:
+    """Deliveries of this upload still to come: pending or being sent, or done but not yet announced (so an upload
+    settles only once its outcome events exist). Held notices (quiet hours) do not count."""
+    n = tables.notices
+    return conn.execute(select(func.count()).select_from(n).where(
+        n.c.correlation_id == correlation_id,
+        n.c.status.in_((PENDING, SENDING)) | (n.c.status.in_(TERMINAL) & n.c.announced.is_(False)))).scalar_one()
+
+
+def recipients_needing_addresses(rows: Iterable[dict], channels: dict[str, Channel]) -> list[dict]:
+    """{"kind", "id"} of every recipient whose claimed notices go on a channel with addresses (for roster.contacts)."""
+    seen, result = set(), []
+    for row in rows:
+        channel = channels.get(row["channel"])
+        if channel is None or not channel.address_field or row["recipient_id"] in seen:
+            continue
+        seen.add(row["recipient_id"])
+        result.append({"kind": row["recipient_kind"], "id": row["recipient_id"]})
+    return result
