@@ -1,7 +1,10 @@
 """The assessment service layer: keep the records, and when an upload is complete decide which courses'
-failure rates cross the review threshold (kpis.md). The rules are in services/assessment/domain."""
+failure rates cross the review threshold (kpis.md); keep projections of the roster, advising's tasks and the
+warnings (from their events) and the outcomes it owns, for the indicators. The rules are in
+services/assessment/domain."""
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timezone
 
@@ -10,6 +13,7 @@ from sqlalchemy import and_, bindparam, delete, select, update
 from services.assessment import tables
 from services.assessment.domain.failure_rates import course_failure_rates
 from services.assessment.domain.flags import flag_decisions
+from services.assessment.domain.outcomes import key_text
 from shared.academic.vocabulary import REGULAR_SITTINGS
 from shared.db import lock_keys
 
@@ -122,3 +126,133 @@ def _store_flag(conn, flag: dict, upload_id: str, now) -> None:
     else:
         conn.execute(f.insert().values(semester=flag["semester"], course_code=flag["course_code"],
                                        teacher=flag["teacher"], **values))
+
+
+# --- projections of other services' events ------------------------------------------------------------------------
+# Each row remembers the time of the event that wrote it: an older event arriving after a newer one (a retry,
+# a replay from aq.parked) changes nothing. Redeliveries are already stopped by the processed-events mark.
+
+def _project(conn, table, key_columns: tuple[str, ...], rows: list[dict], merge=None) -> int:
+    """Insert rows, or update them when the event is at least as new as the stored one; ``merge(old, new)`` may
+    adjust the new row from the old (e.g. keep the first date a task was done). Returns rows written."""
+    if not rows:
+        return 0
+    lock_keys(conn, [f"assessment-{table.name}"])
+    latest: dict[tuple, dict] = {}
+    for row in rows:                                   # one event may list a row twice: the last one wins
+        latest[tuple(row[k] for k in key_columns)] = row
+    existing: dict[tuple, dict] = {}
+    keys = list(latest)
+    for start in range(0, len(keys), 500):
+        part = keys[start:start + 500]
+        condition = and_(*(table.c[k].in_(sorted({key[i] for key in part})) for i, k in enumerate(key_columns)))
+        for old in conn.execute(select(table).where(condition)).mappings():
+            existing[tuple(old[k] for k in key_columns)] = dict(old)
+    written = 0
+    for key, row in latest.items():
+        old = existing.get(key)
+        if merge is not None:
+            row = merge(old, row)
+        if old is None:
+            conn.execute(table.insert().values(**row))
+        elif old["event_time"] <= row["event_time"]:
+            conn.execute(update(table).where(and_(*(table.c[k] == key[i] for i, k in enumerate(key_columns))))
+                         .values(**{c: v for c, v in row.items() if c not in key_columns}))
+        else:
+            continue
+        written += 1
+    return written
+
+
+def project_roster(uow, data: dict, event_time: str) -> dict:
+    """roster.imported: the classes, students (no contacts) and staff it added or changed."""
+    conn = uow.conn
+    classes = [{**{k: c[k] for k in ("class_name", "major", "head_teacher_id")}, "cohort": int(c["cohort"]),
+                "event_time": event_time} for c in data["classes"]]
+    students = [{**{k: s[k] for k in ("student_id", "name", "class_name", "status")}, "event_time": event_time}
+                for s in data["students"]]
+    staff = [{"staff_id": s["staff_id"], "role": s["role"], "name": s["name"],
+              "scope": json.dumps(list(s["scope"]), ensure_ascii=False), "event_time": event_time}
+             for s in data["staff"]]
+    return {"classes": _project(conn, tables.roster_classes, ("class_name",), classes),
+            "students": _project(conn, tables.roster_students, ("student_id",), students),
+            "staff": _project(conn, tables.roster_staff, ("staff_id", "role"), staff)}
+
+
+def _keep_first_done(old: dict | None, new: dict) -> dict:
+    """A task's done date is the first time it was announced done, whatever order the events arrive in."""
+    dates = [d for d in ((old or {}).get("done_on"), new.get("done_on")) if d]
+    return {**new, "done_on": min(dates) if dates else None}
+
+
+def project_tasks(uow, tasks: list[dict], event_time: str, college_date: str) -> int:
+    """advising.tasks_changed: each task's latest state; ``college_date`` (the event's day in the college's time
+    zone) is when a task announced done was done, unless the task says so itself (``closed_at``)."""
+    rows = []
+    for t in tasks:
+        done = t["status"] == "done"
+        closed = (t.get("closed_at") or "")[:10] or college_date
+        rows.append({"task_id": t["task_id"], "kind": t["kind"], "assignee": t["assignee"],
+                     "student_id": t.get("student_id"), "course_code": t.get("course_code"),
+                     "semester": t["semester"], "due": str(t["due"])[:10], "status": t["status"],
+                     "cause": t["cause"], "done_on": closed if done else None, "event_time": event_time})
+    return _project(uow.conn, tables.duty_tasks, ("task_id",), rows, merge=_keep_first_done)
+
+
+def project_warnings(uow, changes: list[dict], event_time: str) -> int:
+    """warnings.changed: each student's current level per semester (a lifted warning's level is "none")."""
+    rows = [{"student_id": c["student_id"], "semester": c["semester"], "level": c["new_level"],
+             "escalated": bool(c["escalated"]), "change_id": c["change_id"], "kind": c["kind"],
+             "event_time": event_time} for c in changes]
+    return _project(uow.conn, tables.warning_levels, ("student_id", "semester"), rows)
+
+
+# --- outcomes ---------------------------------------------------------------------------------------------------------
+def known_students(conn) -> set[str]:
+    return set(conn.execute(select(tables.roster_students.c.student_id)).scalars())
+
+
+def known_majors(conn) -> set[str]:
+    return set(conn.execute(select(tables.roster_classes.c.major)).scalars())
+
+
+def store_outcomes(uow, import_id: str, filename: str, data: bytes, imported_by: str, records: list[dict]) -> dict:
+    """Validated outcome records, stored by natural key: new ones inserted, changed ones replaced, equal ones left.
+    A file that changes nothing stores nothing (not even the import)."""
+    conn = uow.conn
+    o = tables.outcomes
+    lock_keys(conn, ["assessment-outcomes"])
+    rows = {key_text(r): r for r in records}
+    stored = {}
+    keys = sorted(rows)
+    for start in range(0, len(keys), 500):
+        for row in conn.execute(select(o).where(o.c.natural_key.in_(keys[start:start + 500]))).mappings():
+            stored[row["natural_key"]] = dict(row)
+    now = datetime.now(timezone.utc)
+    new = changed = 0
+    for key, record in rows.items():
+        values = {f: record[f] for f in ("kind", "student_id", "date", "value", "level")}
+        old = stored.get(key)
+        if old is None:
+            conn.execute(o.insert().values(natural_key=key, import_id=import_id, updated_at=now, **values))
+            new += 1
+        elif any(old[f] != v for f, v in values.items()):
+            conn.execute(update(o).where(o.c.natural_key == key).values(import_id=import_id, updated_at=now,
+                                                                       **values))
+            changed += 1
+    summary = {"import_id": import_id, "rows": len(records), "new": new, "changed": changed,
+               "unchanged": len(rows) - new - changed, "stored": bool(new or changed)}
+    if summary["stored"]:
+        conn.execute(tables.outcome_imports.insert().values(
+            import_id=import_id, filename=filename, sha256=hashlib.sha256(data).hexdigest(),
+            imported_by=imported_by, imported_at=now,
+            **{k: summary[k] for k in ("rows", "new", "changed", "unchanged")}))
+    return summary
+
+
+def project_symposium(uow, items: list[dict], event_time: str) -> int:
+    """advising.symposium_changed: each mid-term symposium feedback item's latest status."""
+    rows = [{**{k: i.get(k) for k in ("item_id", "semester", "topic", "course_code", "teacher", "raised_by",
+                                      "raised_on", "status", "routed_to", "assignee", "answer_kind")},
+             "event_time": event_time} for i in items]
+    return _project(uow.conn, tables.symposium_items, ("item_id",), rows)
