@@ -44,8 +44,16 @@ def _create(url: str) -> Engine:
     ensure_postgres_database(url)
     _make_psycopg_cooperative()
     # values_plus_batch: executemany of UPDATE/DELETE goes in pages, not one round trip per row.
-    return create_engine(url, pool_size=config.env_int("AQ_DB_POOL_SIZE", 5), max_overflow=10,
-                         pool_pre_ping=True, executemany_mode="values_plus_batch")
+    return create_engine(url, pool_size=config.env_int("AQ_DB_POOL_SIZE", 5),
+                         max_overflow=config.env_int("AQ_DB_MAX_OVERFLOW", 5),
+                         pool_pre_ping=True, executemany_mode="values_plus_batch",
+                         **_statement_timeout())
+
+
+def _statement_timeout() -> dict:
+    """AQ_DB_STATEMENT_TIMEOUT_MS: PostgreSQL cancels any statement running longer (0 or unset: no limit)."""
+    timeout = config.env_int("AQ_DB_STATEMENT_TIMEOUT_MS", 0)
+    return {"connect_args": {"options": f"-c statement_timeout={timeout}"}} if timeout else {}
 
 
 def _make_psycopg_cooperative() -> None:

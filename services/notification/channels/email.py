@@ -84,6 +84,10 @@ class EmailChannel(Channel):
 
     def __init__(self, settings: Mapping[str, Any] | None = None):
         super().__init__(settings)
+        # Idle SMTP sessions kept for the next message: connecting, EHLO and QUIT cost more than sending a
+        # notice, and an upload can send thousands. A session is reused only after a clean delivery.
+        self._idle: list[smtplib.SMTP] = []
+        self.keep_sessions = int(self.settings.get("keep_sessions", 4))
         if not self.settings.get("from"):
             raise ValueError("the email channel needs a 'from' address")
         server = SmtpServer.parse(str(self.settings.get("smtp_url") or "smtp://127.0.0.1:8025"))
@@ -133,8 +137,9 @@ class EmailChannel(Channel):
         envelope_from = parseaddr(self.sender)[1]
         where = mask(message.address)
         smtp = None
+        clean = False
         try:
-            smtp = self._connect()
+            smtp = self._session()
             smtp.ehlo_or_helo_if_needed()
             code, reply = smtp.mail(envelope_from)
             if code != 250:
@@ -160,6 +165,7 @@ class EmailChannel(Channel):
                                                         f"{redact(str(error))}", in_doubt=True)
             if code != 250:
                 return _by_code(code, reply, "message refused")
+            clean = True
         except (smtplib.SMTPConnectError, smtplib.SMTPHeloError, smtplib.SMTPAuthenticationError) as error:
             return DeliveryResult(FAILED_TEMPORARY,
                                   f"server refused the session: {error.smtp_code} {redact(_text(error.smtp_error))}")
@@ -170,13 +176,28 @@ class EmailChannel(Channel):
         except UnicodeError as error:                           # an address smtplib cannot write: never will
             return DeliveryResult(FAILED_PERMANENT, f"address {where} cannot be sent: {type(error).__name__}")
         finally:
-            if smtp is not None:
+            if smtp is not None and clean and len(self._idle) < self.keep_sessions:
+                self._idle.append(smtp)
+            elif smtp is not None:
                 # The message is already accepted (or refused) at this point; a failing QUIT changes nothing.
                 with suppress(Exception):
                     smtp.quit()
                 smtp.close()
         return DeliveryResult(SENT, f"accepted by {self.server.host}:{self.server.port} as {mail['Message-ID']}",
                               reference=str(mail["Message-ID"]))
+
+    def _session(self) -> smtplib.SMTP:
+        """An idle session that still answers NOOP, or a new one."""
+        while self._idle:
+            smtp = self._idle.pop()
+            try:
+                if smtp.noop()[0] == 250:
+                    return smtp
+            except (smtplib.SMTPException, OSError):
+                pass
+            with suppress(Exception):
+                smtp.close()
+        return self._connect()
 
     def health(self) -> bool:
         try:
