@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from aq_cli.commands import operations, results, running, uploads
+from aq_cli.commands import advising, assessment, notices, operations, results, running, uploads
 from shared.rpc_client import RemoteError, ServiceUnavailable
 
 
@@ -16,7 +16,9 @@ def cli():
 
 for command in (running.up, running.down, running.status, running.health, running.service, running.migrate, running.mailsink,
                 uploads.roster, uploads.grades, uploads.wait_command,
-                results.warnings, results.notices, results.tasks, results.flags,
+                results.warnings, notices.notices,
+                advising.tasks, advising.records, advising.symposium, advising.handbook,
+                assessment.flags, assessment.outcomes, assessment.scorecard, assessment.report,
                 operations.trace, operations.dlq, operations.demo):
     cli.add_command(command)
 

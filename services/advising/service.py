@@ -1,19 +1,39 @@
-"""The advising service's nameko entrypoints: thin adapters over handlers and queries."""
+"""The advising service's nameko entrypoints: thin adapters over handlers and queries.
+
+Roster questions are asked before a unit of work opens, never inside one (a transaction is not held across an RPC),
+and a read connection is closed before a unit of work opens (on SQLite a process has one connection).
+"""
 from __future__ import annotations
 
+import logging
+import os
+
 from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
 
 from services.advising import handlers, queries, tables
+from services.advising.clock import Clock, ClockLocked, parse_moment
+from services.advising.domain import handbook as handbook_doc
+from services.advising.domain.calendar import CalendarError, load_calendar, semester_dates, semesters_to_open
+from services.advising.domain.reminders import ESCALATED, ReminderSettings
 from shared.clock import event_time
 from shared.messaging.consumer import event_handler
 from shared.messaging.service_base import MessagingService
 from shared.messaging.store import Store
+
+log = logging.getLogger(__name__)
+
+# How often the advising timer opens calendar semesters and sends reminders (seconds).
+TICK_SECONDS = float(os.environ.get("AQ_ADVISING_TICK_SECONDS", "300"))
 
 
 class AdvisingService(MessagingService):
     name = "advising"
     store = Store(tables.MESSAGING)
     roster = RpcProxy("roster")
+    clock = Clock()
+
+    # --- events ------------------------------------------------------------------------------------------------
 
     @event_handler("warnings.changed")
     def on_warnings_changed(self, event):
@@ -36,15 +56,213 @@ class AdvisingService(MessagingService):
         with self.store.handling(event) as uow:
             handlers.on_course_flags(uow, event["data"]["flags"], officers, event_time(event))
 
-    @rpc
-    def list_tasks(self, assignee: str | None = None, status: str = "all") -> list[dict]:
+    @event_handler("roster.imported")
+    def on_roster_imported(self, event):
+        data = event["data"]
         with self.store.engine.connect() as conn:
-            return queries.list_tasks(conn, assignee, status)
+            affected = handlers.affected_tasks(conn, data)
+        students = sorted({t["student_id"] for t in affected if t["student_id"]})
+        people = self.roster.responsibles(students) if students else {}
+        officers = self.roster.officers() if affected else {}
+        with self.store.handling(event) as uow:
+            handlers.on_roster_imported(uow, data, people, officers, self.clock.now())
+
+    # --- the timer: calendar semesters and reminders -----------------------------------------------------------
+
+    @timer(interval=TICK_SECONDS)
+    def tick(self):
+        now = self.clock.now()
+        try:
+            self._open_calendar_semesters(now)
+        except CalendarError as exc:
+            log.error("semester calendar: %s", exc)
+        except Exception:
+            # The next tick tries again; reminders must not wait for the calendar (or the roster) to be fixed.
+            log.exception("opening the calendar's semester failed")
+        self._remind(now)
+
+    def _reminder_settings(self) -> ReminderSettings:
+        defaults = ReminderSettings()
+
+        def days(key: str, default: int) -> int:
+            value = self.config.get(key)
+            return default if value in (None, "") else int(value)
+
+        return ReminderSettings(days("REMIND_DAYS_BEFORE", defaults.days_before),
+                                days("OVERDUE_REPEAT_DAYS", defaults.overdue_repeat_days),
+                                days("ESCALATION_GRACE_DAYS", defaults.grace_days))
+
+    def _calendar(self):
+        return load_calendar(self.config.get("SEMESTER_CALENDAR"))
+
+    def _open_calendar_semesters(self, now) -> list[dict]:
+        calendar = self._calendar()
+        if not calendar:
+            return []
+        with self.store.engine.connect() as conn:
+            opened = handlers.opened_semesters(conn)
+        results = []
+        for dates in semesters_to_open(calendar, handlers.college_day(now), opened):
+            classes = self.roster.classes()
+            if not classes:
+                log.info("semester %s not opened yet: the roster has no classes", dates.semester)
+                break
+            officers = self.roster.officers()
+            with self.store.command(f"semester:{dates.semester}") as uow:
+                results.append(handlers.open_semester(uow, dates, classes, officers, "calendar", now))
+            log.info("semester %s opened: %s", dates.semester, results[-1])
+        return results
+
+    def _remind(self, now) -> list[dict]:
+        today = handlers.college_day(now)
+        with self.store.engine.connect() as conn:
+            pending = handlers.pending_reminders(conn, today, self._reminder_settings())
+        if not pending:
+            return []
+        officers = self.roster.officers() if any(r.reminder == ESCALATED for r in pending) else None
+        with self.store.command(f"reminders:{today.isoformat()}") as uow:
+            return handlers.record_reminders(uow, pending, officers, now)
+
+    # --- the clock (test mode) ---------------------------------------------------------------------------------
+
+    @rpc
+    def get_clock(self) -> dict:
+        return {"now": self.clock.now().isoformat(), "moved": self.clock.moved, "settable": self.clock.settable}
+
+    @rpc
+    def set_clock(self, when: str | None) -> dict:
+        try:
+            self.clock.set(when)
+        except ClockLocked as exc:
+            return {"status": "rejected", "message": str(exc)}
+        except ValueError as exc:
+            return {"status": "rejected", "message": f"not a date or date-time: {exc}"}
+        return {"status": "set", "now": self.clock.now().isoformat()}
+
+    @rpc
+    def run_reminders(self, now: str | None = None) -> dict:
+        """Send the reminders due now (what the timer does). ``now`` only in test mode."""
+        if now is not None and not self.clock.settable:
+            return {"status": "rejected", "message": "a time other than now is given only in test mode"}
+        moment = parse_moment(now) if now else self.clock.now()
+        return {"status": "done", "reminders": self._remind(moment)}
+
+    # --- tasks and records -------------------------------------------------------------------------------------
+
+    @rpc
+    def list_tasks(self, assignee: str | None = None, status: str = "all", semester: str | None = None,
+                   kind: str | None = None, student_id: str | None = None, class_name: str | None = None,
+                   escalated_to: str | None = None, overdue: bool = False) -> list[dict]:
+        with self.store.engine.connect() as conn:
+            return queries.list_tasks(conn, assignee, status, semester=semester, kind=kind, student_id=student_id,
+                                      class_name=class_name, escalated_to=escalated_to,
+                                      overdue_on=self.clock.today() if overdue else None)
+
+    @rpc
+    def get_task(self, task_id: str) -> dict | None:
+        with self.store.engine.connect() as conn:
+            return queries.get_task(conn, task_id)
 
     @rpc
     def close_task(self, task_id: str, closed_by: str, record: dict) -> dict:
         with self.store.command("task:" + task_id) as uow:
-            return handlers.close_task(uow, task_id, closed_by, record)
+            return handlers.close_task(uow, task_id, closed_by, record, self.clock.now())
+
+    @rpc
+    def submit_task(self, task_id: str, submitted_by: str, record: dict) -> dict:
+        with self.store.command("task:" + task_id) as uow:
+            return handlers.submit_review(uow, task_id, submitted_by, record, self.clock.now())
+
+    @rpc
+    def review_task(self, task_id: str, reviewer: str, decision: str, comment: str | None = None) -> dict:
+        with self.store.command("task:" + task_id) as uow:
+            return handlers.review_task(uow, task_id, reviewer, {"decision": decision, "comment": comment},
+                                        self.clock.now())
+
+    @rpc
+    def list_records(self, assignee: str | None = None, kind: str | None = None, semester: str | None = None,
+                     student_id: str | None = None, class_name: str | None = None) -> list[dict]:
+        with self.store.engine.connect() as conn:
+            return queries.list_records(conn, assignee=assignee, kind=kind, semester=semester,
+                                        student_id=student_id, class_name=class_name)
+
+    @rpc
+    def open_semester(self, semester: str, start: str | None = None, weeks: int | None = None,
+                      opened_by: str = "cli") -> dict:
+        """Create a semester's recurring duties: dates from the calendar, or ``start`` (and ``weeks``)."""
+        try:
+            known = self._calendar().get(semester)
+            if start is None and known is None:
+                return {"status": "rejected", "message": f"{semester} is not in the semester calendar "
+                        f"({self.config.get('SEMESTER_CALENDAR') or 'none configured'}); give its start date"}
+            if start is None:
+                dates = semester_dates(semester, known.start, weeks if weeks is not None else known.weeks)
+            else:
+                dates = semester_dates(semester, start, weeks)
+        except CalendarError as exc:
+            return {"status": "rejected", "message": str(exc)}
+        classes = self.roster.classes()
+        if not classes:
+            return {"status": "rejected", "message": "the roster has no classes yet (aq roster import)"}
+        officers = self.roster.officers()
+        with self.store.command(f"semester:{semester}") as uow:
+            return {"status": "opened", **handlers.open_semester(uow, dates, classes, officers, opened_by,
+                                                                 self.clock.now())}
+
+    @rpc
+    def list_semesters(self) -> list[dict]:
+        with self.store.engine.connect() as conn:
+            return queries.semesters(conn)
+
+    @rpc
+    def export_handbook(self, staff_id: str, semester: str, fmt: str = "html") -> dict:
+        """A staff member's handbook for a semester as an HTML or Markdown document."""
+        if fmt not in handbook_doc.FORMATS:
+            return {"status": "rejected", "message": f"format {fmt!r}: use html or md"}
+        with self.store.engine.connect() as conn:
+            tasks = queries.handbook_tasks(conn, staff_id, semester)
+        students = sorted({t["student_id"] for t in tasks if t["student_id"]})
+        names = {sid: s["name"] for sid, s in self.roster.lookup_students(students).items()} if students else {}
+        content = handbook_doc.handbook(staff_id, semester, tasks, names=names, today=self.clock.today())
+        return {"status": "exported", "tasks": len(tasks), "document": handbook_doc.render(content, fmt)}
+
+    # --- symposium feedback ------------------------------------------------------------------------------------
+
+    @rpc
+    def raise_item(self, item: dict) -> dict:
+        with self.store.command("symposium") as uow:
+            return handlers.raise_item(uow, item, self.clock.now())
+
+    @rpc
+    def route_item(self, item_id: str, routed_by: str, department: str | None = None,
+                   teacher: str | None = None) -> dict:
+        """Route to a department (a major: its department head answers) or a teacher (staff id)."""
+        if bool(department) == bool(teacher):
+            return {"status": "rejected", "message": "route to a department or to a teacher (one of them)"}
+        if department:
+            assignee = self.roster.officers()["department_head_by_major"].get(department)
+            kind, target = "department", department
+        else:
+            assignee, kind, target = teacher, "teacher", teacher
+        with self.store.command("symposium:" + item_id) as uow:
+            return handlers.route_item(uow, item_id, kind, target, assignee, routed_by, self.clock.now())
+
+    @rpc
+    def answer_item(self, item_id: str, answered_by: str, record: dict) -> dict:
+        with self.store.command("symposium:" + item_id) as uow:
+            return handlers.answer_item(uow, item_id, answered_by, record, self.clock.now())
+
+    @rpc
+    def close_item(self, item_id: str, closed_by: str, outcome: str) -> dict:
+        with self.store.command("symposium:" + item_id) as uow:
+            return handlers.close_item(uow, item_id, closed_by, outcome, self.clock.now())
+
+    @rpc
+    def list_items(self, open_only: bool = False, semester: str | None = None,
+                   assignee: str | None = None) -> list[dict]:
+        with self.store.engine.connect() as conn:
+            return queries.list_items(conn, self.clock.today(), open_only=open_only, semester=semester,
+                                      assignee=assignee)
 
     def trace_details(self, correlation_id: str) -> dict:
         with self.store.engine.connect() as conn:

@@ -1,5 +1,6 @@
-"""The advising service's own database: the duty tasks and the records that close them."""
-from sqlalchemy import Column, Date, DateTime, MetaData, String, Table, Text
+"""The advising service's own database: the duty tasks, the records that close them, what happened to each
+task (reminders, escalations, moves, submissions, reviews), the semesters opened and the symposium items."""
+from sqlalchemy import BigInteger, Column, Date, DateTime, Integer, MetaData, String, Table, Text
 
 from shared.messaging.tables import add_messaging_tables
 
@@ -14,7 +15,7 @@ tasks = Table(
     Column("course_code", String(64)),
     Column("semester", String(16), nullable=False),
     Column("due", Date, nullable=False),
-    Column("status", String(16), nullable=False),          # open | done
+    Column("status", String(16), nullable=False),          # open | submitted | done
     Column("note", String(64)),                             # e.g. "warning lifted"
     Column("cause", String(255), nullable=False, unique=True),   # never two tasks for one cause
     Column("detail", Text, nullable=False),
@@ -23,6 +24,60 @@ tasks = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True)),
     Column("closed_by", String(32)),
+    Column("duty_role", String(32)),                        # whose duty (duties.py roles)
+    Column("holder_role", String(32)),                      # the assignee's role (covering for duty_role?)
+    Column("class_name", String(64), index=True),           # scope: for moves and escalation
+    Column("major", String(128)),
+    Column("cohort", String(8)),
+    Column("escalated_to", String(32), index=True),
+    Column("escalated_at", DateTime(timezone=True)),
+    Column("outcome", Text),                                # a course review's check: rate then → rate now
+)
+
+# Everything that happened to a task after it was created. ``key`` makes a reminder happen once.
+task_history = Table(
+    "task_history", metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("task_id", String(64), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("action", String(32), nullable=False),      # reminded escalated moved submitted returned closed checked
+    Column("actor", String(64)),
+    Column("detail", Text, nullable=False),
+    Column("key", String(255), unique=True),
+)
+
+semesters = Table(
+    "semesters", metadata,
+    Column("semester", String(16), primary_key=True),
+    Column("start", Date, nullable=False),
+    Column("weeks", Integer, nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("opened_by", String(64), nullable=False),
+    Column("tasks", Integer, nullable=False),
+)
+
+symposium_items = Table(
+    "symposium_items", metadata,
+    Column("item_id", String(32), primary_key=True),
+    Column("semester", String(16), nullable=False, index=True),
+    Column("topic", Text, nullable=False),
+    Column("course_code", String(64)),
+    Column("course_name", String(200)),
+    Column("teacher", String(64)),
+    Column("raised_by", String(200), nullable=False),
+    Column("raised_on", Date, nullable=False),
+    Column("status", String(16), nullable=False, index=True),   # raised routed answered adopted explained
+    Column("route_kind", String(16)),                            # department | teacher
+    Column("routed_to", String(128)),                            # the major, or the teacher's staff id
+    Column("assignee", String(32)),                              # who answers
+    Column("task_id", String(64)),                               # the open reply task
+    Column("answer_kind", String(16)),                           # feedback 反馈 | resolution 解决 | explanation 解释
+    Column("answer", Text),
+    Column("answered_by", String(32)),
+    Column("answered_on", Date),
+    Column("closed_by", String(32)),
+    Column("closed_on", Date),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 MESSAGING = add_messaging_tables(metadata)

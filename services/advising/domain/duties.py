@@ -26,6 +26,7 @@ HEAD_TEACHER = "head_teacher_id"         # 班主任, per class
 COUNSELOR = "counselor_id"               # 辅导员, per cohort
 DEPARTMENT_HEAD = "department_head_id"   # 系主任, per major
 VICE_DEAN = "vice_dean_id"               # 教学副院长, the college
+TEACHER = "teacher_id"                   # a course's teacher (symposium items routed to a teacher)
 
 # Who covers when a role is vacant. A head teacher's students are the cohort counselor's students; counselors
 # and department heads both answer to the vice dean; above the vice dean there is nobody.
@@ -76,3 +77,69 @@ EXTERNAL_COURSE_REVIEW_DUTY = Duty(COURSE_REVIEW, VICE_DEAN, 28)
 # Task statuses the advising service keeps; a lifted warning leaves its tasks OPEN and marks them.
 OPEN = "open"
 WARNING_LIFTED = "warning lifted"
+
+
+# --- duties.md, the rest of the handbook ---------------------------------------------------------------------------
+
+CLASS_MEETING = "class_meeting"            # 专题班会 (study experience, study methods): date, topic, attendance
+OBSERVATION = "observation"                # 随堂听课: date, course, teacher, notes
+STUDY_PLAN = "study_plan"                  # 班级学业辅导计划, the class study-support plan
+FOLLOW_UP = "follow_up"                    # progress on one student's support plan (agreed in a talk)
+COUNSELOR_MEETING = "counselor_meeting"    # the counselor's meeting with the cohort's head teachers
+PEER_TUTORING = "peer_tutoring"            # 助学小课堂, organised by the counselor
+REVIEW_MEETING = "review_meeting"          # 学业问题研讨会, the department head's semester academic review meeting
+SYMPOSIUM_REPLY = "symposium_reply"        # the answer to one mid-term symposium (期中教学座谈会) item
+
+ALL_TASK_KINDS = TASK_KINDS + (CLASS_MEETING, OBSERVATION, STUDY_PLAN, FOLLOW_UP, COUNSELOR_MEETING,
+                               PEER_TUTORING, REVIEW_MEETING, SYMPOSIUM_REPLY)
+
+# Statuses. A course review closes in two steps: the teacher or course group SUBMITS the analysis, the department
+# head reviews it (approved → done; returned → open again). Every other task is closed at once with its record.
+SUBMITTED = "submitted"
+DONE = "done"
+STATUSES = (OPEN, SUBMITTED, DONE)
+TWO_STEP_KINDS = frozenset({COURSE_REVIEW})
+
+
+@dataclass(frozen=True)
+class RecurringDuty:
+    """A duty every semester: one task per week in ``weeks`` (so ``len(weeks)`` is the number the policy asks
+    for), due at the end of that teaching week, for every class, cohort or major (``per``)."""
+    kind: str
+    role: str
+    per: str                      # "class" | "cohort" | "major"
+    weeks: tuple[int, ...]
+    terms: tuple[int, ...] = (1, 2)   # autumn and spring; a summer term has no handbook duties
+
+
+# duties.md, per semester. The weeks are the college's choice of when each one is due; the counts are the policy's.
+RECURRING_DUTIES: tuple[RecurringDuty, ...] = (
+    RecurringDuty(STUDY_PLAN, HEAD_TEACHER, "class", (4,)),                  # a class study-support plan
+    RecurringDuty(CLASS_MEETING, HEAD_TEACHER, "class", (6, 11, 16)),        # at least 3 themed class meetings
+    RecurringDuty(OBSERVATION, HEAD_TEACHER, "class", (6, 11, 16)),          # at least 3 classroom observations
+    RecurringDuty(COUNSELOR_MEETING, COUNSELOR, "cohort", (8, 16)),          # at least 2 meetings with head teachers
+    RecurringDuty(PEER_TUTORING, COUNSELOR, "cohort", (9, 15)),              # peer tutoring sessions organised
+    RecurringDuty(REVIEW_MEETING, DEPARTMENT_HEAD, "major", (2,)),           # at the start of each semester
+)
+
+# A follow-up of a student's support plan is due on the date the talk agreed; it is the talk owner's duty.
+FOLLOW_UP_ROLE = HEAD_TEACHER
+
+# A symposium item routed to a department or a teacher must be answered within this many days.
+SYMPOSIUM_REPLY_DAYS = 14
+
+# Who hears about an overdue task after the grace period: the holder's superior. A vacant superior is skipped
+# (the next one up hears), like ``NEXT_UP``.
+ESCALATES_TO = {
+    TEACHER: DEPARTMENT_HEAD,
+    HEAD_TEACHER: COUNSELOR,
+    COUNSELOR: DEPARTMENT_HEAD,
+    DEPARTMENT_HEAD: VICE_DEAN,
+    VICE_DEAN: None,
+}
+
+# Reminder defaults (config.yml overrides them): a reminder this many days before the due date, an overdue reminder
+# the day after it and every ``OVERDUE_REPEAT_DAYS`` after that, and escalation ``ESCALATION_GRACE_DAYS`` after it.
+REMIND_DAYS_BEFORE = 3
+OVERDUE_REPEAT_DAYS = 7
+ESCALATION_GRACE_DAYS = 7

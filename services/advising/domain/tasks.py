@@ -19,9 +19,12 @@ from .duties import (
     COURSE_REVIEW_DUTY,
     DEPARTMENT_HEAD,
     EXTERNAL_COURSE_REVIEW_DUTY,
+    FOLLOW_UP,
+    FOLLOW_UP_ROLE,
     INTEGRITY_DUTY,
     NEXT_UP,
     OPEN,
+    TALK,
     TASK_CREATING_CHANGES,
     VICE_DEAN,
     WARNING_DUTIES,
@@ -57,6 +60,11 @@ class TaskSpec:
     due: date
     cause: str                # stable key: one task per cause, ever
     detail: dict = field(default_factory=dict, compare=False, hash=False)
+    duty_role: str | None = None      # whose duty it is (duties.py roles)
+    holder_role: str | None = None    # the role of the assignee: the duty's, or the one covering for it
+    class_name: str | None = None     # scope of the task, for moving it when the roster changes and escalating it
+    major: str | None = None
+    cohort: str | None = None
 
 
 def due_on(occurred_at: datetime | date, days: int) -> date:
@@ -76,13 +84,24 @@ def assignee_for(role: str, people: Responsibles | Mapping[str, str | None]) -> 
     raise NoResponsible(f"nobody holds {role} or any role above it (student {who})")
 
 
-def _task(duty: Duty, people, occurred_at, *, student_id, course_code, semester, cause, detail) -> TaskSpec:
+def scope_of(people: Responsibles | Mapping | None) -> dict:
+    """class_name, major and cohort of whoever ``people`` describes (missing ones None; cohort as text)."""
+    get = (lambda k: people.get(k)) if isinstance(people, Mapping) else (lambda k: getattr(people, k, None))
+    cohort = get("cohort") if people is not None else None
+    return {"class_name": get("class_name") if people is not None else None,
+            "major": get("major") if people is not None else None,
+            "cohort": None if cohort in (None, "") else str(cohort)}
+
+
+def make_task(duty: Duty, people, occurred_at, *, student_id, course_code, semester, cause, detail,
+          due: date | None = None, scope: dict | None = None) -> TaskSpec:
     assignee, holding_role = assignee_for(duty.role, people)
     if holding_role != duty.role:
         # Say whose duty this really is, so the covering person (and the compliance count) knows.
         detail = {**detail, "covering_for": duty.role}
     return TaskSpec(duty.kind, assignee, student_id, course_code, semester,
-                    due_on(occurred_at, duty.days), cause, detail)
+                    due if due is not None else due_on(occurred_at, duty.days), cause, detail,
+                    duty_role=duty.role, holder_role=holding_role, **(scope or scope_of(people)))
 
 
 def warning_cause(kind: str, change_id: str) -> str:
@@ -105,7 +124,7 @@ def tasks_for_warning_change(change: Mapping, people: Responsibles, occurred_at:
         "rules": [reason["rule"] for reason in change.get("reasons", ())],
     }
     return [
-        _task(duty, people, occurred_at,
+        make_task(duty, people, occurred_at,
               student_id=change["student_id"], course_code=None, semester=change["semester"],
               cause=warning_cause(duty.kind, change["change_id"]), detail=detail)
         for duty in WARNING_DUTIES.get(level, ())
@@ -156,7 +175,7 @@ def integrity_tasks(records: Iterable[Mapping], people_by_student: Mapping[str, 
         people = people_by_student.get(record["student_id"])
         if people is None:
             raise NoResponsible(f"student {record['student_id']} is not in the roster")
-        tasks[cause] = _task(
+        tasks[cause] = make_task(
             INTEGRITY_DUTY, people, occurred_at,
             student_id=record["student_id"], course_code=record["course_code"], semester=record["semester"],
             cause=cause,
@@ -192,7 +211,27 @@ def tasks_for_course_flag(flag: Mapping, department_heads: Mapping[str, str], vi
         "course_name", "teacher", "offering_college", "external", "rate", "failed", "total", "threshold",
         "previous_rate", "previous_semester")}
     detail["major"] = majors[0] if majors else None
-    return [_task(duty, {**people, "student_id": None}, occurred_at,
+    return [make_task(duty, {**people, "student_id": None}, occurred_at,
                   student_id=None, course_code=flag["course_code"], semester=flag["semester"],
-                  cause=course_review_cause(flag), detail=detail)]
+                  cause=course_review_cause(flag), detail=detail,
+                  scope={"class_name": None, "major": detail["major"], "cohort": None})]
 
+
+
+def follow_up_cause(task_id: str) -> str:
+    return f"{FOLLOW_UP}:{task_id}"
+
+
+def follow_up_for(task: Mapping, record: Mapping) -> TaskSpec | None:
+    """The follow-up a closed talk (or follow-up) asks for: the student's support plan is checked on the
+    follow-up date the record names, by whoever holds the talk. One per closed task, so never twice."""
+    if task["kind"] not in (TALK, FOLLOW_UP) or not record.get("follow_up"):
+        return None
+    due = record["follow_up"]
+    due = date.fromisoformat(due) if isinstance(due, str) else due
+    plan = record.get("support_plan") or (task.get("detail") or {}).get("support_plan")
+    detail = {"after": task["task_id"], "after_kind": task["kind"], "support_plan": plan}
+    return TaskSpec(FOLLOW_UP, task["assignee"], task["student_id"], None, task["semester"], due,
+                    follow_up_cause(task["task_id"]), detail, duty_role=FOLLOW_UP_ROLE,
+                    holder_role=task.get("holder_role") or FOLLOW_UP_ROLE, class_name=task.get("class_name"),
+                    major=task.get("major"), cohort=task.get("cohort"))
