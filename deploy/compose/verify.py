@@ -22,7 +22,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 
 AQ_IMAGE_BUILD_CONTEXT = "."
-REQUIRED_ENV = ("AQ_AMQP_URI", "AQ_HOME", "AQ_DATABASE_URL", "AQ_SMTP_URL", "AQ_MAX_WORKERS", "AQ_MIGRATE_ON_START")
+REQUIRED_ENV = ("AQ_AMQP_URI", "AQ_HOME", "AQ_DATABASE_URL", "AQ_SMTP_URL", "AQ_MAX_WORKERS", "AQ_MIGRATE_ON_START",
+                "AQ_QUEUE_TYPE")
 
 
 def load_compose(repo: Path = REPO, name: str = "docker-compose.yml") -> dict:

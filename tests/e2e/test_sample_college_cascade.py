@@ -243,3 +243,19 @@ def test_a_service_killed_mid_cascade_loses_and_doubles_nothing(undisturbed, tmp
             cluster.down()
     for key in ("changes_by_upload", "warnings", "notices", "tasks", "flags"):
         assert stormy[key] == calm[key], key
+
+
+def test_two_instances_of_listening_services_split_the_work_without_doubling_effects(undisturbed, tmp_path):
+    _, calm = undisturbed
+    with temporary_vhost() as uri, temporary_databases() as db:
+        cluster = Cluster(tmp_path / "home", uri, db)
+        cluster.up(replicas="warnings=2,notification=2,advising=2")
+        try:
+            scaled = run_sample(cluster)
+        finally:
+            cluster.down()
+        logs = {p.stem: p.read_text(errors="replace") for p in (tmp_path / "home" / "logs").glob("*.log")}
+    for key in ("changes_by_upload", "warnings", "notices", "tasks", "flags"):
+        assert scaled[key] == calm[key], key
+    for instance in ("warnings", "warnings@2", "notification", "notification@2", "advising", "advising@2"):
+        assert "handled " in logs[instance], f"{instance} handled nothing: the work was not shared"

@@ -61,13 +61,12 @@ def outbox_rows(url):
 
 
 @pytest.fixture
-def flaky_service(vhost_uri, sqlite_url):
+def flaky_service(vhost_uri, sqlite_url, monkeypatch):
     metadata.create_all(engine_for("warnings", sqlite_url))
     declare_topology(vhost_uri)
     config = {"AMQP_URI": vhost_uri, "DATABASE_URL": sqlite_url, "RETRY_DELAYS": "0.1,0.2",
               "OUTBOX_POLL_SECONDS": 0.2}
-    import os
-    os.environ["AQ_MIGRATE_ON_START"] = "0"
+    monkeypatch.setenv("AQ_MIGRATE_ON_START", "0")
     container = ServiceContainer(FlakyWarnings, config)
     container.start()
     yield vhost_uri, sqlite_url

@@ -30,7 +30,16 @@ class Cluster:
         self.env = {**os.environ, "AQ_HOME": str(home), "AQ_AMQP_URI": amqp_uri,
                     "AQ_SMTP_URL": f"smtp://127.0.0.1:{free_port()}", "AQ_MAILSINK": "1",
                     "AQ_RETRY_DELAYS": "0.2,0.5,1", "AQ_OUTBOX_POLL_SECONDS": "0.5",
-                    "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+                    # Task notices (digests, urgent red-warning tasks) are off unless a test turns them on: the
+                    # cascade tests count exactly the warning and flag notices policy.md §6 names.
+                    "AQ_NOTICE_TASKS": "off",
+                    # An e-mail left in doubt by a SIGKILL (handed to the server, outcome not recorded) is sent
+                    # again with the same Message-ID here, so the kill tests that compare statuses see "sent"; the
+                    # default is at most once ("unconfirmed"), covered by tests/e2e/test_notification_kill.py.
+                    "AQ_CHANNEL_EMAIL_DEDUPLICATES": "1",
+                    "PYTHONUNBUFFERED": "1",
+                    # Several clusters may run at once on one PostgreSQL (100 connections by default).
+                    "AQ_DB_POOL_SIZE": "2", "AQ_DB_MAX_OVERFLOW": "3", **(extra_env or {})}
         if database_url:
             self.env["AQ_DATABASE_URL"] = database_url
         else:
@@ -44,8 +53,8 @@ class Cluster:
                                  f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}\n{self.logs_tail()}")
         return result
 
-    def up(self):
-        self.aq("up", "--detach", timeout=180)
+    def up(self, replicas: str = ""):
+        self.aq("up", "--detach", *(["--replicas", replicas] if replicas else []), timeout=180)
 
     def down(self):
         self.aq("down", check=False, timeout=120)
