@@ -9,6 +9,9 @@ service code::
       gpa:
         thresholds: {yellow: 2.0, orange: 1.8}
         min_graded_credits: 20  # any other key is an option of the rule
+    review:                     # optional; review before release is on unless switched off
+      required: true            # computed warnings wait as "pending review" until staff confirm them
+      objection_window_hours: 0 # after confirmation, hours before the cascade (notices, tasks) starts
 
 A file that cannot be used raises ``PolicyError`` saying what is wrong and where; a service must not start on a
 policy it cannot apply.
@@ -26,7 +29,8 @@ from services.warnings.domain.rules import Rule, available_rules, load_rule
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[1] / "policies" / "default.yml"
 
-_KEYS = ("version", "escalation", "rules")
+_KEYS = ("version", "escalation", "rules", "review")
+_REVIEW_KEYS = ("required", "objection_window_hours")
 
 
 class PolicyError(ValueError):
@@ -38,6 +42,8 @@ class Policy:
     version: str
     escalation: bool
     rules: tuple[Rule, ...]
+    review_required: bool = True            # art. 4: staff confirm a computed list before it is announced
+    objection_window_hours: float = 0.0     # between confirmation and release, for objections
 
     @property
     def rule_names(self) -> tuple[str, ...]:
@@ -68,7 +74,9 @@ class Policy:
                 rules.append(rule_class.from_section(str(name), section))
             except (ValueError, TypeError) as exc:
                 raise PolicyError(f"rule {name}: {exc}") from exc
-        return cls(version=version.strip(), escalation=escalation, rules=tuple(rules))
+        review_required, objection_window_hours = _review_section(data.get("review"))
+        return cls(version=version.strip(), escalation=escalation, rules=tuple(rules),
+                   review_required=review_required, objection_window_hours=objection_window_hours)
 
     @classmethod
     def from_file(cls, path: str | Path, rule_classes: Mapping[str, type[Rule]] | None = None) -> "Policy":
@@ -83,6 +91,24 @@ class Policy:
             return cls.from_dict(data, rule_classes)
         except PolicyError as exc:
             raise PolicyError(f"{path}: {exc}") from exc
+
+
+def _review_section(section: Any) -> tuple[bool, float]:
+    if section is None:
+        return True, 0.0
+    if not isinstance(section, Mapping):
+        raise PolicyError("review must be a mapping with required (true/false) and objection_window_hours")
+    unknown = sorted(set(section) - set(_REVIEW_KEYS), key=str)
+    if unknown:
+        raise PolicyError(f"review: unknown key(s) {', '.join(map(str, unknown))} "
+                          f"(review has {', '.join(_REVIEW_KEYS)})")
+    required = section.get("required", True)
+    if not isinstance(required, bool):
+        raise PolicyError(f"review.required must be true or false, not {required!r}")
+    hours = section.get("objection_window_hours", 0)
+    if isinstance(hours, bool) or not isinstance(hours, (int, float)) or hours < 0 or hours != hours:
+        raise PolicyError(f"review.objection_window_hours must be a number ≥ 0, not {hours!r}")
+    return required, float(hours)
 
 
 def load_default_policy() -> Policy:
