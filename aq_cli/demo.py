@@ -10,6 +10,7 @@ import click
 from aq_cli import processes
 from aq_cli.tracking import wait_until_settled
 from shared import config
+from shared.academic.vocabulary import LEVELS
 from shared.rpc_client import RpcClient
 
 SAMPLE = Path(__file__).resolve().parents[1] / "demo" / "sample_college"
@@ -44,11 +45,36 @@ def run_demo(data_dir: str | None, keep_running: bool) -> None:
                     raise click.ClickException(f"{path.name}: cascade did not settle: {state.waiting[:5]} {state.stuck[:3]}")
                 click.echo(f"{path.name:<32} {result['rows']:>5} rows  {result['new']:>4} new  "
                            f"{result['corrected']:>3} corrected  settled in {time.monotonic() - t0:.2f}s")
+                confirm_like_academic_affairs(rpc)
             print_summary(rpc)
         click.echo(f"demo finished in {time.monotonic() - started:.1f}s")
     finally:
         if not keep_running:
             processes.down()
+
+
+def confirm_like_academic_affairs(rpc: RpcClient) -> None:
+    """Review before release (docs/warnings.md): the computed warning list waits until academic affairs confirm
+    it; only then are students, parents and staff told, and tasks created."""
+    pending = [b for b in rpc.call("warnings", "list_pending") if b["status"] == "pending"]
+    if not pending:
+        click.echo("  academic affairs: no warning list to review")
+        return
+    for batch in pending:
+        t0 = time.monotonic()
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(Counter(c["kind"] for c in batch["changes"]).items()))
+        answer = rpc.call("warnings", "confirm_batch", batch["batch_id"], "academic-affairs (demo)")
+        if answer["status"] == "rejected":
+            raise click.ClickException(answer["message"])
+        line = f"  academic affairs confirms the list (batch {batch['batch_id']}: {kinds})"
+        if answer["status"] != "released":
+            click.echo(f"{line}: announced at {answer['release_at'][:16]} after the objection window")
+            continue
+        state, _ = wait_until_settled(rpc, answer["correlation_id"], timeout=600)
+        if not state.settled:
+            raise click.ClickException(f"batch {batch['batch_id']}: cascade did not settle: {state.waiting[:5]} "
+                                       f"{state.stuck[:3]}")
+        click.echo(f"{line}: notices and tasks settled in {time.monotonic() - t0:.2f}s")
 
 
 def print_summary(rpc: RpcClient) -> None:
@@ -61,7 +87,7 @@ def print_summary(rpc: RpcClient) -> None:
     click.echo("")
     click.echo("summary")
     click.echo(f"  grade records stored      {records}")
-    click.echo("  warnings (active)         " + ", ".join(f"{k} {active.get(k, 0)}" for k in ("yellow", "orange", "red"))
+    click.echo("  warnings (active)         " + ", ".join(f"{k} {active.get(k, 0)}" for k in LEVELS)
                + f"; lifted {sum(1 for w in warnings if w['status'] == 'lifted')}")
     by_kind = Counter(n["recipient_kind"] for n in notices)
     by_status = Counter(n["status"] for n in notices)

@@ -5,7 +5,8 @@ import sys
 
 import click
 
-from aq_cli.commands import advising, assessment, notices, operations, results, running, uploads
+from aq_cli.commands import advising, assessment, history, notices, operations, policy, results, running, uploads
+from aq_cli.commands import users
 from shared.rpc_client import RemoteError, ServiceUnavailable
 
 
@@ -16,11 +17,14 @@ def cli():
 
 for command in (running.up, running.down, running.status, running.health, running.service, running.migrate, running.mailsink,
                 uploads.roster, uploads.grades, uploads.wait_command,
-                results.warnings, notices.notices,
-                advising.tasks, advising.records, advising.symposium, advising.handbook,
+                results.warnings, policy.policy, notices.notices,
+                advising.tasks, advising.records, advising.symposium, advising.handbook, advising.advising,
                 assessment.flags, assessment.outcomes, assessment.scorecard, assessment.report,
-                operations.trace, operations.dlq, operations.demo):
+                operations.trace, operations.dlq, operations.demo, users.users):
     cli.add_command(command)
+
+
+results.warnings.add_command(history.history)     # aq warnings history STUDENT_ID
 
 
 def main():

@@ -16,6 +16,8 @@ from pathlib import Path
 from shared import config
 
 MAILSINK = "mailsink"
+GATEWAY = "gateway"          # the HTTP gateway (services/gateway): a nameko service, but no part of the cascade
+RUNNABLE = config.SERVICES + (GATEWAY,)
 
 
 def run_dir() -> Path:
@@ -88,7 +90,8 @@ def names(replicas: dict[str, int] | None = None) -> list[str]:
     for service in config.SERVICES:
         count = (replicas or {}).get(service, 1)
         instances += [service] + [f"{service}@{i}" for i in range(2, count + 1)]
-    return ([MAILSINK] if wants_mailsink() else []) + instances
+    # One gateway: it listens on AQ_GATEWAY_PORT, which a second local instance could not share.
+    return ([MAILSINK] if wants_mailsink() else []) + instances + [GATEWAY]
 
 
 def running_instances() -> list[str]:
@@ -117,33 +120,42 @@ def up(selected: list[str] | None = None, replicas: dict[str, int] | None = None
 
 
 def stop(name: str, grace: float = 15.0, sig=signal.SIGTERM) -> bool:
-    pid = pid_of(name)
-    if not pid:
-        return False
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        return False
+    return bool(stop_all([name], grace, sig))
+
+
+def stop_all(selected: list[str], grace: float = 15.0, sig=signal.SIGTERM) -> list[str]:
+    """Signal every process at once and wait for them together: a nameko service takes seconds to finish
+    its workers and close its connections, and waiting for each in turn multiplied that by the instances."""
+    signalled = {}
+    for name in selected:
+        pid = pid_of(name)
+        if not pid:
+            continue
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            continue
+        signalled[name] = pid
     deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and pid_of(name):
+    while time.monotonic() < deadline and any(pid_of(name) for name in signalled):
         time.sleep(0.1)
-    if pid_of(name):
-        os.kill(pid, signal.SIGKILL)
-    return True
+    for name in signalled:
+        if pid := pid_of(name):
+            os.kill(pid, signal.SIGKILL)
+    return list(signalled)
 
 
 def down(selected: list[str] | None = None) -> list[str]:
-    stopped = []
-    for name in reversed(selected or running_instances()):
-        if stop(name):
-            stopped.append(name)
-    return stopped
+    chosen = selected or running_instances()
+    # Services first, all together; the mail sink last, so a notice being sent as they stop still lands.
+    services = [name for name in chosen if base(name) != MAILSINK]
+    return stop_all(services) + stop_all([name for name in chosen if base(name) == MAILSINK])
 
 
 def exec_service(name: str) -> None:
     """Replace this process with ``nameko run`` for one service (what a container runs, too)."""
-    if name not in config.SERVICES:
-        raise SystemExit(f"unknown service {name!r}; services: {', '.join(config.SERVICES)}")
+    if name not in RUNNABLE:
+        raise SystemExit(f"unknown service {name!r}; services: {', '.join(RUNNABLE)}")
     import services
     # eventlet announces its deprecation on every import; it says nothing an operator can act on.
     os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")

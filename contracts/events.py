@@ -75,6 +75,16 @@ class WarningsChangedSchema(Schema):
     changes = fields.List(fields.Nested(WarningChangeSchema), required=True)
 
 
+class ReleasePendingSchema(Schema):
+    batch_id = fields.Integer(required=True, metadata={"description": "The list to review: aq warnings pending --batch N."})
+    source = fields.String(required=True, validate=validate.OneOf(("upload", "policy")),
+                           metadata={"description": "What computed it: an upload (the correlation id) or a policy installation."})
+    policy_version = fields.String(required=True)
+    changes = fields.Integer(required=True, metadata={"description": "Changes waiting when the list opened (more may join while the upload is evaluated)."})
+    semesters = fields.List(fields.String(), required=True)
+    objection_window_hours = fields.Float(required=True)
+
+
 class CourseFlagSchema(Schema):
     semester = fields.String(required=True)
     course_code = fields.String(required=True)
@@ -279,6 +289,65 @@ class SymposiumChangedSchema(Schema):
     items = fields.List(fields.Nested(SymposiumItemSchema), required=True)
 
 
+class ListReasonSchema(Schema):
+    rule = fields.String(required=True)
+    level = fields.String(allow_none=True, required=True)
+    measure = fields.Float(allow_none=True, required=True)
+    threshold = fields.Float(allow_none=True, required=True)
+    comparison = fields.String(allow_none=True, required=True)
+
+
+class ListCourseSchema(Schema):
+    course_code = fields.String(required=True)
+    course_name = fields.String(required=True)
+    credits = fields.Float(required=True)
+    course_type = fields.String(required=True)
+    result = fields.String(required=True, metadata={"description": "Best result of the semester's records (a fail)."})
+
+
+class ListEntrySchema(Schema):
+    """One student on a counselor list: warned at the semester, or with a failed course in it, or both."""
+    student_id = fields.String(required=True)
+    name = fields.String(allow_none=True, required=True)
+    class_name = fields.String(allow_none=True, required=True)
+    major = fields.String(allow_none=True, required=True)
+    status = fields.String(allow_none=True, required=True, metadata={"description": "Roster status (enrolled…)."})
+    level = fields.String(allow_none=True, required=True, validate=validate.OneOf(LEVELS),
+                          metadata={"description": "Warning level at the semester; null = no warning."})
+    escalated = fields.Boolean(required=True)
+    reasons = fields.List(fields.Nested(ListReasonSchema), required=True)
+    failed_courses = fields.List(fields.Nested(ListCourseSchema), required=True)
+    failed_credits = fields.Float(required=True)
+
+
+class ListRecipientSchema(Schema):
+    staff_id = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(("counselor", "department_head", "head_teacher", "vice_dean")))
+    covering_for = fields.String(allow_none=True, required=True, metadata={"description": "The vacant role received for."})
+    scope = fields.List(fields.String(), required=True, metadata={"description": "The cohort, or the classes / majors seen."})
+    student_ids = fields.List(fields.String(), required=True, metadata={"description": "The entries this recipient is sent (empty: none of theirs is on it any more)."})
+
+
+class CounselorListIssuedSchema(Schema):
+    """A version of a cohort's list of students with academic problems for a semester (duties.md, policy art. 4):
+    each recipient is sent the entries named in its student_ids; the confirmer confirms it by confirm_due."""
+    list_id = fields.String(required=True)
+    semester = fields.String(required=True)
+    cohort = fields.String(required=True)
+    version = fields.Integer(required=True)
+    previous_version = fields.Integer(allow_none=True, required=True)
+    confirmer = fields.String(required=True, metadata={"description": "Staff id who confirms (the counselor, or who covers)."})
+    confirm_due = fields.String(required=True, metadata={"description": "ISO date."})
+    task_id = fields.String(required=True)
+    students = fields.Integer(required=True)
+    warned = fields.Integer(required=True)
+    failed = fields.Integer(required=True)
+    added = fields.List(fields.String(), required=True)
+    removed = fields.List(fields.String(), required=True)
+    entries = fields.List(fields.Nested(ListEntrySchema), required=True)
+    recipients = fields.List(fields.Nested(ListRecipientSchema), required=True)
+
+
 class DeliverySchema(Schema):
     """The outcome of one notice on one channel. Never an address: contacts stay in the roster."""
     notice_id = fields.String(required=True)
@@ -297,3 +366,22 @@ class DeliverySchema(Schema):
 class DeliveriesRecordedSchema(Schema):
     """Outcomes of notice deliveries, in batches (one per upload and delivery round)."""
     deliveries = fields.List(fields.Nested(DeliverySchema), required=True)
+
+
+class OverdueAcknowledgementSchema(Schema):
+    """A notice that asked the student or the guardian for an acknowledgement (回执) and got none in time."""
+    change_id = fields.String(required=True, metadata={"description": "The warning change whose notice was not acknowledged."})
+    student_id = fields.String(required=True)
+    semester = fields.String(required=True)
+    level = fields.String(required=True, validate=validate.OneOf(LEVELS))
+    recipient_kind = fields.String(required=True, validate=validate.OneOf(("student", "guardian")),
+                                   metadata={"description": "Who has not acknowledged."})
+    requested_at = fields.String(required=True, metadata={"description": "ISO date-time the notice asked for it."})
+    reminded_at = fields.String(allow_none=True, required=True, metadata={"description": "ISO date-time of the reminder, or null."})
+    opened = fields.Boolean(required=True, metadata={"description": "The link was opened (but not signed)."})
+    days_open = fields.Integer(required=True)
+
+
+class AcknowledgementOverdueSchema(Schema):
+    """Acknowledgements still missing after the configured days; advising asks the head teacher to contact the family."""
+    acknowledgements = fields.List(fields.Nested(OverdueAcknowledgementSchema), required=True)

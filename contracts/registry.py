@@ -39,6 +39,8 @@ EVENT_TYPES: tuple[EventType, ...] = (
               (("notification", "on_warnings_changed"), ("advising", "on_warnings_changed"),
                ("assessment", "on_warnings_changed")),
               "Academic warnings issued, escalated, downgraded or lifted."),
+    EventType("warnings.release_pending", 1, events.ReleasePendingSchema, "warnings", (),
+              "A computed warning list opened for review: nothing is announced until academic affairs confirm it."),
     EventType("assessment.course_flags_changed", 1, events.CourseFlagsChangedSchema, "assessment",
               (("notification", "on_course_flags_changed"), ("advising", "on_course_flags_changed")),
               "Courses whose failure rate rose above (or fell back under) the review threshold."),
@@ -55,6 +57,9 @@ EVENT_TYPES: tuple[EventType, ...] = (
     EventType("advising.symposium_changed", 1, events.SymposiumChangedSchema, "advising",
               (("assessment", "on_symposium_changed"),),
               "Mid-term symposium feedback items raised, routed, answered, adopted or explained."),
+    EventType("advising.counselor_list_issued", 1, events.CounselorListIssuedSchema, "advising",
+              (("notification", "on_counselor_list_issued"),),
+              "A cohort's list of students with warnings or failed courses for a semester, to confirm."),
     EventType("gradesystem.results_released", 1, events.ResultsReleasedSchema, "gradesystem",
               (("grades", "on_results_released"),),
               "The school's grade system released results: a batch of grade records, treated like an upload."),
@@ -64,6 +69,9 @@ EVENT_TYPES: tuple[EventType, ...] = (
               "Reply to the grade system: a released batch was rejected whole, with every problem."),
     EventType("notification.deliveries_recorded", 1, events.DeliveriesRecordedSchema, "notification", (),
               "Outcomes of notice deliveries (sent, failed, unconfirmed) per channel; never a contact."),
+    EventType("notification.acknowledgement_overdue", 1, events.AcknowledgementOverdueSchema, "notification",
+              (("advising", "on_acknowledgement_overdue"),),
+              "Notices to a student or guardian not acknowledged (回执) in time; the head teacher follows up."),
 )
 
 BY_TYPE = {e.type: e for e in EVENT_TYPES}

@@ -346,3 +346,74 @@ def handbook_export(staff_id, semester, out, fmt):
         raise click.ClickException(answer["message"])
     Path(out).write_text(answer["document"], encoding="utf-8")
     click.echo(f"{out}: {answer['tasks']} tasks")
+
+
+# --- counselor lists -------------------------------------------------------------------------------------------
+
+LIST_COLUMNS = ["list_id", "semester", "cohort", "version", "students", "warned", "failed", "status", "confirmer",
+                "confirmed_by", "confirmed_at", "created_at"]
+
+
+@click.group()
+def advising():
+    """Counselor lists: students with warnings or failed courses, per cohort, after each upload (duties.md)."""
+
+
+@advising.command("lists")
+@click.argument("list_id", required=False)
+@click.option("--semester")
+@click.option("--cohort")
+@click.option("--status", type=click.Choice(["unconfirmed", "confirmed", "replaced", "all"]), default="all",
+              show_default=True)
+@click.option("--confirmer", help="Lists this staff member confirms.")
+@click.option("--issue", is_flag=True, help="First issue the lists of semesters that have settled (as the timer does).")
+@click.option("--json", "as_json", is_flag=True)
+def advising_lists(list_id, semester, cohort, status, confirmer, issue, as_json):
+    """List versions, or with LIST_ID one list's students (warning level, failed courses) and recipients."""
+    with client() as rpc:
+        if issue:
+            answer = rpc.call("advising", "issue_lists")
+            if answer.get("status") == "rejected":
+                raise click.ClickException(answer["message"])
+            click.echo(f"issued {len(answer['issued'])} list versions", err=True)
+        if list_id:
+            found = rpc.call("advising", "get_list", list_id)
+            if found is None:
+                raise click.ClickException(f"no counselor list {list_id} (aq advising lists)")
+            _show_list(found, as_json)
+            return
+        rows = rpc.call("advising", "list_lists", semester, cohort, status, confirmer)
+    output.emit(rows, LIST_COLUMNS, as_json)
+
+
+def _show_list(found: dict, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    for key in ("list_id", "semester", "cohort", "version", "status", "confirmer", "confirmed_by", "confirmed_at",
+                "comment", "task_id", "created_at"):
+        if found.get(key) not in (None, ""):
+            click.echo(f"{key:13} {found[key]}")
+    changes = found["changes"]
+    click.echo(f"{'changes':13} +{len(changes['added'])} -{len(changes['removed'])}")
+    click.echo(f"{'sent to':13} " + ", ".join(f"{r['staff_id']} ({r['role']}: {len(r['student_ids'])})"
+                                              for r in found["recipients"]))
+    click.echo("")
+    rows = [{"student_id": e["student_id"], "name": e["name"], "class_name": e["class_name"], "level": e["level"],
+             "rules": [r["rule"] for r in e["reasons"]],
+             "failed_courses": [f"{c['course_code']}({c['result']})" for c in e["failed_courses"]],
+             "failed_credits": e["failed_credits"]} for e in found["entries"]]
+    output.emit(rows, ["student_id", "name", "class_name", "level", "rules", "failed_courses", "failed_credits"],
+                False)
+
+
+@advising.command("confirm-list")
+@click.argument("list_id")
+@click.option("--by", "confirmed_by", required=True, help="The counselor's staff id.")
+@click.option("--comment", help="A remark kept with the confirmation.")
+def advising_confirm_list(list_id, confirmed_by, comment):
+    """The counselor confirms a list (its latest version); the confirmation task closes."""
+    with client() as rpc:
+        answer = rpc.call("advising", "confirm_list", list_id, confirmed_by, comment)
+    _check(answer, f"{list_id}: version {answer.get('version')} of cohort {answer.get('cohort')} "
+                   f"{answer.get('semester')} confirmed by {confirmed_by}")

@@ -72,7 +72,8 @@ def notices_resend(notice_id):
 @click.option("--html", "show_html", is_flag=True, help="Print the HTML part instead of the plain text.")
 def notices_preview(kind, recipient_kind, locale, show_html):
     """Render an example notice of KIND (warning_issued, warning_escalated, warning_formal, warning_downgraded,
-    warning_lifted, course_flagged, task_digest, task_urgent) with made-up data. No service needed."""
+    warning_lifted, course_flagged, task_digest, task_urgent, acknowledgement_reminder) with made-up data (a notice
+    that asks for an acknowledgement shows an example link). No service needed."""
     from services.notification.channels.sms import fit, segments
     from services.notification.domain.examples import KINDS, example
     from services.notification.domain.rendering import check_locale, render
@@ -147,3 +148,26 @@ def notices_digests(recipient, as_json):
     with client() as rpc:
         rows = rpc.call("notification", "task_items", recipient)
     output.emit(rows, ["recipient_id", "task_id", "item_kind", "urgent", "bucket_at"], as_json)
+
+
+@notices.command("acks")
+@click.option("--semester", help="Only this semester (YYYY-YYYY-T).")
+@click.option("--missing", is_flag=True, help="Only notices not acknowledged yet (still open).")
+@click.option("--student", "student_id", help="Only this student (and their guardian).")
+@click.option("--json", "as_json", is_flag=True, help="Everything, with every use of each link (IP, user agent).")
+def notices_acks(semester, missing, student_id, as_json):
+    """Acknowledgements (回执) of warning notices: asked when, sent through which channels, opened, signed by whom
+    through which channel and from which address, reminded, handed to the head teacher (overdue). FLAG "same
+    client" marks a guardian's link used from the student's own client (same IP address and browser)."""
+    with client() as rpc:
+        rows = rpc.call("notification", "acknowledgements", semester, missing, student_id)
+    if not as_json:
+        for row in rows:
+            row["flag"] = "⚑ same client as student" if row["shared_client"] else ""
+            row["requested"] = (row["requested_at"] or "")[:16]
+            row["signed"] = (row["acknowledged_at"] or "")[:16]
+            row["reminded"] = (row["reminded_at"] or "")[:16]
+            row["overdue"] = (row["overdue_at"] or "")[:16]
+    output.emit(rows, ["student_id", "recipient_kind", "semester", "level", "status", "requested", "sent_via",
+                       "opened_count", "signed", "signer_name", "ack_channel", "ack_ip", "reminded", "overdue",
+                       "flag"], as_json)

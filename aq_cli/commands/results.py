@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from aq_cli import output
+from aq_cli.commands import review
 from aq_cli.common import client
 
 
@@ -20,3 +21,7 @@ def warnings_list(semester, status, as_json):
     with client() as rpc:
         rows = rpc.call("warnings", "list_warnings", semester, status)
     output.emit(rows, ["student_id", "semester", "level", "status", "escalated", "rules"], as_json)
+
+
+for _command in review.COMMANDS:     # pending, confirm, exclude, policy-install, policies
+    warnings.add_command(_command)

@@ -44,7 +44,7 @@ def up(detach, timeout, replicas):
 
 def wait_for_services(timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    pending = list(config.SERVICES)
+    pending = list(processes.RUNNABLE)
     with client(timeout=5) as rpc:
         while pending:
             name = pending[0]
@@ -86,7 +86,7 @@ def health(names, local, as_json):
     moves; exit 1 otherwise, saying why."""
     from shared.messaging.health import local_verdicts
     verdicts = {}
-    for name in names or config.SERVICES:
+    for name in names or processes.RUNNABLE:
         if local:
             found = local_verdicts(name)
             verdicts[name] = found or [{"healthy": False, "problems": ["no running instance on this machine"]}]
@@ -122,7 +122,7 @@ def service_run(name):
 def migrate(names):
     """Bring service databases to the newest schema (all services unless named)."""
     from shared.migrations import upgrade
-    for name in names or config.SERVICES:
+    for name in names or processes.RUNNABLE:
         upgrade(name)
         click.echo(f"{name}: schema up to date")
 

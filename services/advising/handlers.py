@@ -18,6 +18,7 @@ from services.advising.domain.calendar import SemesterDates
 from services.advising.domain.duties import (
     COURSE_REVIEW,
     COUNSELOR,
+    COUNSELOR_LIST,
     DEPARTMENT_HEAD,
     DONE,
     OPEN,
@@ -227,6 +228,9 @@ def close_task(uow, task_id: str, closed_by: str, record: dict, now: datetime | 
     if row["kind"] in TWO_STEP_KINDS:
         return _rejected(f"task {task_id} is a {row['kind']}: the teacher or course group submits it "
                          "(aq tasks submit), the department head reviews it (aq tasks review)")
+    if row["kind"] == COUNSELOR_LIST:
+        return _rejected(f"task {task_id} asks to confirm counselor list {row['detail'].get('list_id')}: "
+                         "aq advising confirm-list LIST_ID --by STAFF")
     if row["assignee"] != closed_by:
         return _rejected(f"task {task_id} belongs to {row['assignee']}, not {closed_by}")
     if row["status"] != OPEN:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from services.advising import tables
 from services.advising.domain.duties import DONE, OPEN, SUBMITTED
@@ -130,3 +130,75 @@ def semesters(conn) -> list[dict]:
     s = tables.semesters
     return [{k: _iso(v) for k, v in dict(row).items()}
             for row in conn.execute(select(s).order_by(s.c.start)).mappings()]
+
+
+# --- counselor lists (list_handlers.py) ----------------------------------------------------------------------
+
+LIST_STATUSES = ("unconfirmed", "confirmed", "replaced", "all")
+
+
+def _list_row(row, newest: dict[tuple, int]) -> dict:
+    """A list version with its status: confirmed; replaced (a newer version came before it was confirmed);
+    unconfirmed (the latest, waiting for the counselor)."""
+    item = {k: _iso(v) for k, v in dict(row).items() if k not in ("changes", "recipients")}
+    item["changes"] = json.loads(row["changes"])
+    item["recipients"] = json.loads(row["recipients"])
+    if row["confirmed_by"]:
+        item["status"] = "confirmed"
+    elif newest.get((row["semester"], row["cohort"]), row["version"]) > row["version"]:
+        item["status"] = "replaced"
+    else:
+        item["status"] = "unconfirmed"
+    return item
+
+
+def _newest(conn) -> dict[tuple, int]:
+    c = tables.counselor_lists
+    query = select(c.c.semester, c.c.cohort, func.max(c.c.version)).group_by(c.c.semester, c.c.cohort)
+    return {(s, k): v for s, k, v in conn.execute(query)}
+
+
+def list_lists(conn, semester: str | None = None, cohort: str | None = None, status: str = "all",
+               confirmer: str | None = None) -> list[dict]:
+    """Counselor list versions, by semester, cohort and version."""
+    c = tables.counselor_lists
+    query = select(c).order_by(c.c.semester, c.c.cohort, c.c.version)
+    for column, value in ((c.c.semester, semester), (c.c.cohort, cohort), (c.c.confirmer, confirmer)):
+        if value:
+            query = query.where(column == str(value))
+    newest = _newest(conn)
+    rows = [_list_row(row, newest) for row in conn.execute(query).mappings()]
+    return [r for r in rows if status in ("all", None) or r["status"] == status]
+
+
+def get_list(conn, list_id: str) -> dict | None:
+    """One list version with its entries (class, then student)."""
+    c, e = tables.counselor_lists, tables.list_entries
+    row = conn.execute(select(c).where(c.c.list_id == list_id)).mappings().first()
+    if row is None:
+        return None
+    item = _list_row(row, _newest(conn))
+    item["entries"] = [json.loads(x) for x in conn.execute(
+        select(e.c.entry).where(e.c.list_id == list_id).order_by(e.c.class_name, e.c.student_id)).scalars()]
+    return item
+
+
+def tasks_for_student(conn, student_id: str) -> dict:
+    """A student's part of advising, for the warning timeline (aq warnings history): every task about the student
+    with its record and history, and every counselor list version the student was on."""
+    t, c, e = tables.tasks, tables.counselor_lists, tables.list_entries
+    tasks = [{**task_row(row), "created_at": _iso(row["created_at"])} for row in conn.execute(
+        select(t).where(t.c.student_id == student_id).order_by(t.c.created_at, t.c.task_id)).mappings()]
+    history = task_history(conn, [task["task_id"] for task in tasks])
+    for task in tasks:
+        task["history"] = history.get(task["task_id"], [])
+    newest = _newest(conn)
+    lists = []
+    query = (select(c, e.c.entry).join(e, e.c.list_id == c.c.list_id).where(e.c.student_id == student_id)
+             .order_by(c.c.created_at, c.c.version))
+    for row in conn.execute(query).mappings():
+        item = _list_row(row, newest)
+        item.pop("recipients")
+        item["entry"] = json.loads(row["entry"])
+        lists.append(item)
+    return {"student_id": student_id, "tasks": tasks, "lists": lists}

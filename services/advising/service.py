@@ -11,7 +11,7 @@ import os
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
-from services.advising import handlers, queries, tables
+from services.advising import ack_handlers, handlers, list_handlers, queries, tables
 from services.advising.clock import Clock, ClockLocked, parse_moment
 from services.advising.domain import handbook as handbook_doc
 from services.advising.domain.calendar import CalendarError, load_calendar, semester_dates, semesters_to_open
@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 # How often the advising timer opens calendar semesters and sends reminders (seconds).
 TICK_SECONDS = float(os.environ.get("AQ_ADVISING_TICK_SECONDS", "300"))
+# How often the lists timer looks for semesters whose counselor lists may have changed (seconds).
+LIST_TICK_SECONDS = float(os.environ.get("AQ_COUNSELOR_LIST_TICK_SECONDS", "10"))
 
 
 class AdvisingService(MessagingService):
@@ -41,6 +43,7 @@ class AdvisingService(MessagingService):
         people = handlers.responsibles_from(self.roster.responsibles(sorted({c["student_id"] for c in changes})))
         with self.store.handling(event) as uow:
             handlers.on_warning_changes(uow, changes, people, event_time(event))
+            list_handlers.record_warnings(uow, changes, event_time(event))
 
     @event_handler("grades.records_stored")
     def on_records_stored(self, event):
@@ -49,12 +52,21 @@ class AdvisingService(MessagingService):
         people = handlers.responsibles_from(self.roster.responsibles(cheating)) if cheating else {}
         with self.store.handling(event) as uow:
             handlers.on_cheating_records(uow, records, people, event_time(event))
+            list_handlers.record_results(uow, records)
 
     @event_handler("assessment.course_flags_changed")
     def on_course_flags_changed(self, event):
         officers = self.roster.officers()
         with self.store.handling(event) as uow:
             handlers.on_course_flags(uow, event["data"]["flags"], officers, event_time(event))
+
+    @event_handler("notification.acknowledgement_overdue")
+    def on_acknowledgement_overdue(self, event):
+        """A notice not acknowledged (回执) in time: the head teacher contacts the family (ack_handlers.py)."""
+        entries = event["data"]["acknowledgements"]
+        people = handlers.responsibles_from(self.roster.responsibles(sorted({e["student_id"] for e in entries})))
+        with self.store.handling(event) as uow:
+            ack_handlers.on_acknowledgement_overdue(uow, entries, people, event_time(event))
 
     @event_handler("roster.imported")
     def on_roster_imported(self, event):
@@ -122,6 +134,75 @@ class AdvisingService(MessagingService):
         officers = self.roster.officers() if any(r.reminder == ESCALATED for r in pending) else None
         with self.store.command(f"reminders:{today.isoformat()}") as uow:
             return handlers.record_reminders(uow, pending, officers, now)
+
+    # --- counselor lists (list_handlers.py) --------------------------------------------------------------------
+
+    def _lists_on(self) -> bool:
+        return str(self.config.get("COUNSELOR_LISTS", "on")).lower() not in ("off", "0", "false", "no")
+
+    @timer(interval=LIST_TICK_SECONDS)
+    def lists_tick(self):
+        if self._lists_on():
+            self._issue_lists()
+
+    def _issue_lists(self) -> list[dict]:
+        """Issue the lists of every semester that has been quiet for the settle period since it was touched."""
+        settle = float(self.config.get("COUNSELOR_LIST_SETTLE_SECONDS") or 60)
+        with self.store.engine.connect() as conn:
+            marks = list_handlers.settled_marks(conn, handlers.utc_now(), settle)
+        issued = []
+        for mark in marks:
+            try:
+                with self.store.engine.connect() as conn:
+                    failed, warned = list_handlers.candidates(conn, mark["semester"])
+                    end = list_handlers.semester_end(conn, mark["semester"], self._calendar_or_none())
+                students = sorted(set(failed) | set(warned))
+                people = self.roster.responsibles(students) if students else {}
+                with self.store.command(mark["correlation_id"]) as uow:
+                    issued.extend(list_handlers.issue_lists(uow, mark, failed, warned, people, end,
+                                                            self.clock.now()))
+            except Exception:
+                # The mark stays: the next tick tries again (the roster may be away).
+                log.exception("counselor lists of %s not issued", mark["semester"])
+        return issued
+
+    def _calendar_or_none(self):
+        try:
+            return self._calendar()
+        except CalendarError as exc:
+            log.error("semester calendar: %s", exc)
+            return {}
+
+    @rpc
+    def issue_lists(self) -> dict:
+        """Issue now whatever lists the timer would issue (settled semesters only)."""
+        if not self._lists_on():
+            return {"status": "rejected", "message": "counselor lists are off (AQ_COUNSELOR_LISTS=off)"}
+        issued = self._issue_lists()
+        return {"status": "done", "issued": [{k: r[k] for k in ("list_id", "semester", "cohort", "version",
+                                                                "students")} for r in issued]}
+
+    @rpc
+    def list_lists(self, semester: str | None = None, cohort: str | None = None, status: str = "all",
+                   confirmer: str | None = None) -> list[dict]:
+        with self.store.engine.connect() as conn:
+            return queries.list_lists(conn, semester, cohort, status, confirmer)
+
+    @rpc
+    def get_list(self, list_id: str) -> dict | None:
+        with self.store.engine.connect() as conn:
+            return queries.get_list(conn, list_id)
+
+    @rpc
+    def confirm_list(self, list_id: str, confirmed_by: str, comment: str | None = None) -> dict:
+        with self.store.command("counselor_list:" + list_id) as uow:
+            return list_handlers.confirm_list(uow, list_id, confirmed_by, comment, self.clock.now())
+
+    @rpc
+    def tasks_for_student(self, student_id: str) -> dict:
+        """The student's tasks (with records and history) and the counselor lists they were on."""
+        with self.store.engine.connect() as conn:
+            return queries.tasks_for_student(conn, student_id)
 
     # --- the clock (test mode) ---------------------------------------------------------------------------------
 

@@ -1,6 +1,8 @@
 """The advising service's own database: the duty tasks, the records that close them, what happened to each
-task (reminders, escalations, moves, submissions, reviews), the semesters opened and the symposium items."""
-from sqlalchemy import BigInteger, Column, Date, DateTime, Integer, MetaData, String, Table, Text
+task (reminders, escalations, moves, submissions, reviews), the semesters opened, the symposium items, and the
+counselor lists with what they are built from."""
+from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Float, Integer, MetaData, String, Table, Text,
+                        UniqueConstraint)
 
 from shared.messaging.tables import add_messaging_tables
 
@@ -78,6 +80,73 @@ symposium_items = Table(
     Column("closed_by", String(32)),
     Column("closed_on", Date),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# --- counselor lists (domain/lists.py) ------------------------------------------------------------------------
+# What advising keeps of other services' news to build the lists: each grade record's result (one row per student,
+# semester, course and exam type, like the grades file's key) and each student's warning level per semester.
+
+semester_results = Table(
+    "semester_results", metadata,
+    Column("student_id", String(32), primary_key=True),
+    Column("semester", String(16), primary_key=True, index=True),
+    Column("course_code", String(64), primary_key=True),
+    Column("exam_type", String(16), primary_key=True),
+    Column("course_name", String(255), nullable=False),
+    Column("credits", Float, nullable=False),
+    Column("course_type", String(16), nullable=False),
+    Column("score", String(32), nullable=False),
+    Column("failed", Boolean, nullable=False),    # read_score(score).is_fail: a list starts from these
+)
+
+warning_levels = Table(
+    "warning_levels", metadata,
+    Column("student_id", String(32), primary_key=True),
+    Column("semester", String(16), primary_key=True, index=True),
+    Column("level", String(8), nullable=False),              # "none" once lifted
+    Column("escalated", Boolean, nullable=False),
+    Column("reasons", Text, nullable=False),
+    Column("change_id", String(64), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),   # the event's time: a late old change loses
+)
+
+# A semester whose lists may have changed since they were last issued; the timer issues them once news has stopped
+# arriving for a while (COUNSELOR_LIST_SETTLE_SECONDS), so one upload's batches and warnings make one version.
+list_marks = Table(
+    "list_marks", metadata,
+    Column("semester", String(16), primary_key=True),
+    Column("touched_at", DateTime(timezone=True), nullable=False),
+    Column("correlation_id", String(64), nullable=False),
+)
+
+counselor_lists = Table(
+    "counselor_lists", metadata,
+    Column("list_id", String(32), primary_key=True),
+    Column("semester", String(16), nullable=False),
+    Column("cohort", String(8), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("students", Integer, nullable=False),
+    Column("warned", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("changes", Text, nullable=False),                  # students added / removed since the last version
+    Column("recipients", Text, nullable=False),               # who was sent which part
+    Column("confirmer", String(32), nullable=False),          # the counselor (or who covers the vacant post)
+    Column("task_id", String(64)),                            # the confirmation task
+    Column("correlation_id", String(64), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("confirmed_by", String(32)),
+    Column("confirmed_at", DateTime(timezone=True)),
+    Column("comment", Text),
+    UniqueConstraint("semester", "cohort", "version", name="uq_counselor_list_version"),
+)
+
+list_entries = Table(
+    "list_entries", metadata,
+    Column("list_id", String(32), primary_key=True),
+    Column("student_id", String(32), primary_key=True, index=True),
+    Column("class_name", String(64)),
+    Column("level", String(8)),
+    Column("entry", Text, nullable=False),                    # level, reasons, failed courses (lists.py)
 )
 
 MESSAGING = add_messaging_tables(metadata)

@@ -27,16 +27,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
-from services.notification import tables
+from services.notification import acknowledgements, tables
 from services.notification.channels.base import (
     ABANDONED, FAILED_PERMANENT, FAILED_TEMPORARY, SENT, Channel, DeliveryResult, OutgoingMessage,
 )
 from services.notification.domain.redact import mask, redact
 from services.notification.domain.schedule import RateLimits, quiet_until
 from services.notification.settings import NotificationSettings
-from shared.db import is_postgres
+from shared.db import autocommit_engine, is_postgres
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +120,84 @@ class Deliverer:
 
     def deliver(self, rows: list[dict], token: str, contacts: dict[str, dict],
                 pool_map: Callable = map) -> Counter:
-        """Hand each claimed notice to its channel (``pool_map`` may run them concurrently)."""
-        return Counter(pool_map(lambda row: self.deliver_one(row, token, contacts.get(row["recipient_id"])), rows))
+        """Hand each claimed notice to its channel (``pool_map`` may run them concurrently). In-app notices that no
+        quiet hours or rate limit hold back go into their inboxes together (``_into_inboxes``)."""
+        now = self.now()
+        together = [row for row in rows if self._straight_to_inbox(row, now)]
+        outcomes = self._into_inboxes(together, token, now) if together else Counter()
+        taken = {row["notice_id"] for row in together}
+        rest = [row for row in rows if row["notice_id"] not in taken]
+        # Notices nothing holds back start their attempt together (one transaction instead of one each).
+        ready = {row["notice_id"]: address for row in rest
+                 if (address := self._ready_address(row, contacts.get(row["recipient_id"]), now)) is not False}
+        started = self._start_attempts([row for row in rest if row["notice_id"] in ready], token, now)
+
+        def one(row: dict) -> str:
+            if row["notice_id"] in started:
+                return self._attempt(row, token, self.channels[row["channel"]], ready[row["notice_id"]],
+                                     row["attempts"] + 1)
+            return self.deliver_one(row, token, contacts.get(row["recipient_id"]))
+        outcomes.update(pool_map(one, rest))
+        return outcomes
+
+    def _ready_address(self, row: dict, contact: dict | None, now: datetime):
+        """The address (None for a channel without) of a notice deliver_one would attempt right away, or False
+        when it would not (no such channel, quiet hours, a rate limit, no address): deliver_one handles those."""
+        channel = self.channels.get(row["channel"])
+        if channel is None or row["channel"] in self.limits.buckets or quiet_until(
+                self.settings.quiet_hours, now, self.settings.zone, row["recipient_kind"], row["channel"]) is not None:
+            return False
+        address = (contact or {}).get(channel.address_field) if channel.address_field else None
+        if channel.requires_address and channel.address_field and not address:
+            return False
+        return address
+
+    def _start_attempts(self, rows: list[dict], token: str, now: datetime) -> set[str]:
+        """deliver_one's "started" mark for many notices at once; returns the ids this sender still held."""
+        if not rows:
+            return set()
+        n = tables.notices
+        with self.engine.begin() as conn:
+            held = select(n.c.notice_id).where(n.c.notice_id.in_([r["notice_id"] for r in rows]),
+                                              n.c.claim_token == token, n.c.status == SENDING)
+            if is_postgres(self.engine):
+                held = held.with_for_update()
+            mine = set(conn.execute(held).scalars())
+            if mine:
+                conn.execute(update(n).where(n.c.notice_id.in_(sorted(mine))).values(
+                    attempts=n.c.attempts + 1, in_flight=STARTED, attempt_started_at=now, handed_over_at=None))
+        return mine
+
+    def _straight_to_inbox(self, row: dict, now: datetime) -> bool:
+        channel = self.channels.get(row["channel"])
+        return (channel is not None and channel.inbox and row["channel"] not in self.limits.buckets
+                and quiet_until(self.settings.quiet_hours, now, self.settings.zone, row["recipient_kind"],
+                                row["channel"]) is None)
+
+    def _into_inboxes(self, rows: list[dict], token: str, now: datetime) -> Counter:
+        """Deliver in-app notices in ONE transaction: delivering one is writing its inbox row in the transaction
+        that records it sent, so there is no hand-over to guard, and the rows and values are the ones deliver_one
+        writes notice by notice (three transactions each; with thousands of notices that dominated the service's
+        time, benchmarks/README.md). Notices this sender no longer holds are left alone ("lost")."""
+        n, i = tables.notices, tables.inbox
+        with self.engine.begin() as conn:
+            held = select(n.c.notice_id).where(n.c.notice_id.in_([r["notice_id"] for r in rows]),
+                                              n.c.claim_token == token, n.c.status == SENDING)
+            if is_postgres(self.engine):
+                held = held.with_for_update()
+            mine = set(conn.execute(held).scalars())
+            if mine:
+                conn.execute(update(n).where(n.c.notice_id.in_(sorted(mine))).values(
+                    status=SENT_STATUS, sent_at=now, attempts=n.c.attempts + 1, attempt_started_at=now,
+                    handed_over_at=None, in_flight=None, lease_until=None, claim_token=None, last_error=None,
+                    provider_ref=n.c.notice_id, announced=False))
+                present = set(conn.execute(select(i.c.notice_id).where(i.c.notice_id.in_(sorted(mine)))).scalars())
+                new = [{"notice_id": r["notice_id"], "recipient_id": r["recipient_id"], "subject": r["subject"],
+                        "text": r["text"], "created_at": now} for r in rows if r["notice_id"] in mine - present]
+                if new:
+                    conn.execute(insert(i), new)
+        log.info("%d in-app notices put in their inboxes", len(mine))
+        return Counter(SENT_STATUS if row["notice_id"] in mine else "lost" for row in rows)
 
     def deliver_one(self, row: dict, token: str, contact: dict | None) -> str:
         n = tables.notices
@@ -154,6 +230,10 @@ class Deliverer:
                 attempts=attempts, in_flight=STARTED, attempt_started_at=now, handed_over_at=None)).rowcount
         if not started:
             return "lost"        # another sender took it over (our lease ran out)
+        return self._attempt(row, token, channel, address, attempts)
+
+    def _attempt(self, row: dict, token: str, channel: Channel, address: str | None, attempts: int) -> str:
+        """Hand a started notice to its channel and record the outcome."""
         message = OutgoingMessage(key=row["notice_id"], recipient_id=row["recipient_id"], subject=row["subject"],
                                   text=row["text"], html=row["html"], address=address,
                                   short=row.get("short_text") or "", recipient_kind=row["recipient_kind"],
@@ -169,13 +249,18 @@ class Deliverer:
 
     def _hand_over(self, row: dict, token: str) -> bool:
         """The checkpoint: durably 'handed over', if this sender still holds the claim (and hold it a lease longer)."""
-        n = tables.notices
         now = self.now()
-        with self.engine.begin() as conn:
-            return conn.execute(update(n).where(n.c.notice_id == row["notice_id"], n.c.claim_token == token,
-                                                n.c.status == SENDING).values(
-                in_flight=HANDED_OVER, handed_over_at=now,
-                lease_until=now + timedelta(seconds=self.settings.lease_seconds))).rowcount == 1
+        with self._single_statement() as conn:
+            return conn.execute(_HAND_OVER, {"b_id": row["notice_id"], "b_token": token, "b_now": now,
+                                             "b_lease": now + timedelta(seconds=self.settings.lease_seconds)}
+                                ).rowcount == 1
+
+    def _single_statement(self):
+        """A connection for one write statement. On PostgreSQL from a pool kept in autocommit — one statement is
+        atomic by itself, and this saves the BEGIN and COMMIT round trips (per notice: benchmarks/README.md)."""
+        if is_postgres(self.engine):
+            return autocommit_engine(self.engine).connect()
+        return self.engine.begin()
 
     def _record(self, row: dict, token: str, result: DeliveryResult, attempts: int) -> str:
         n = tables.notices
@@ -185,11 +270,13 @@ class Deliverer:
         channel = self.channels.get(row["channel"])
         if result.status == ABANDONED:
             return "lost"
-        with self.engine.begin() as conn:
+        alone = result.status == SENT and not (channel is not None and channel.inbox)    # one UPDATE, no inbox row
+        with (self._single_statement() if alone else self.engine.begin()) as conn:
             if result.status == SENT:
                 done = dict(status=SENT_STATUS, sent_at=now, in_flight=None, lease_until=None, claim_token=None,
                             last_error=None, provider_ref=(result.reference or "")[:255] or None, announced=False)
-                if not conn.execute(update(n).where(guard).values(**done)).rowcount:
+                if not conn.execute(_SENT, {"b_id": row["notice_id"], "b_token": token, "b_now": now,
+                                            "b_ref": done["provider_ref"]}).rowcount:
                     # Taken over meanwhile and judged in doubt: we know better now.
                     if not conn.execute(update(n).where(n.c.notice_id == row["notice_id"],
                                                         n.c.status == UNCONFIRMED).values(**done)).rowcount:
@@ -216,7 +303,7 @@ class Deliverer:
             if not conn.execute(update(n).where(guard).values(**values)).rowcount:
                 return "lost"
             if outcome == FAILED:
-                _fall_back(conn, row, now)
+                _fall_back(conn, row, now, self.settings)
         return outcome
 
     # --- announcing ---------------------------------------------------------------------------------------------
@@ -247,6 +334,18 @@ class Deliverer:
         return count
 
 
+# The two writes every e-mail makes, built once: building a statement costs more than running it
+# (benchmarks/README.md). Same values as the rest of this module writes.
+_HAND_OVER = (update(tables.notices)
+              .where(tables.notices.c.notice_id == bindparam("b_id"), tables.notices.c.claim_token == bindparam("b_token"),
+                     tables.notices.c.status == SENDING)
+              .values(in_flight=HANDED_OVER, handed_over_at=bindparam("b_now"), lease_until=bindparam("b_lease")))
+_SENT = (update(tables.notices)
+         .where(tables.notices.c.notice_id == bindparam("b_id"), tables.notices.c.claim_token == bindparam("b_token"))
+         .values(status=SENT_STATUS, sent_at=bindparam("b_now"), in_flight=None, lease_until=None, claim_token=None,
+                 last_error=None, provider_ref=bindparam("b_ref"), announced=False))
+
+
 def _to_inbox(conn, row: dict, now: datetime) -> None:
     i = tables.inbox
     if not conn.execute(select(i.c.notice_id).where(i.c.notice_id == row["notice_id"])).first():
@@ -254,8 +353,9 @@ def _to_inbox(conn, row: dict, now: datetime) -> None:
                                       subject=row["subject"], text=row["text"], created_at=now))
 
 
-def _fall_back(conn, row: dict, now: datetime) -> str | None:
-    """The next channel of the failed notice's route takes over (once per cause, recipient and channel)."""
+def _fall_back(conn, row: dict, now: datetime, settings: NotificationSettings | None = None) -> str | None:
+    """The next channel of the failed notice's route takes over (once per cause, recipient and channel); an
+    acknowledgement link in it is re-signed for the new notice."""
     chain = [c for c in (row.get("fallbacks") or "").split(">") if c]
     n = tables.notices
     while chain:
@@ -265,10 +365,12 @@ def _fall_back(conn, row: dict, now: datetime) -> str | None:
         if exists:
             continue
         notice_id = "N-" + uuid.uuid4().hex[:16]
+        texts = acknowledgements.relink_fallback(settings.acknowledgement if settings else None, row, notice_id,
+                                                 channel)
         conn.execute(insert(n).values(
             notice_id=notice_id, cause=row["cause"], kind=row["kind"], recipient_kind=row["recipient_kind"],
-            recipient_id=row["recipient_id"], channel=channel, subject=row["subject"], text=row["text"],
-            html=row["html"], short_text=row.get("short_text"), locale=row.get("locale"),
+            recipient_id=row["recipient_id"], channel=channel, subject=row["subject"], text=texts["text"],
+            html=texts["html"], short_text=texts["short_text"], locale=row.get("locale"),
             requires_acknowledgement=row["requires_acknowledgement"], status=PENDING, attempts=0,
             fallbacks=">".join(chain) or None, fallback_of=row["notice_id"], correlation_id=row["correlation_id"],
             event_id=row["event_id"], created_at=now))

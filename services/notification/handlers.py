@@ -12,16 +12,19 @@ import json
 import logging
 import uuid
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Iterable
 
 from sqlalchemy import delete, func, insert, select, update
 
-from services.notification import tables
+from services.notification import acknowledgements, tables
+from services.notification.domain import ack_policy
 from services.notification.domain.recipients import (
     STAFF, NoticeSpec, People, flag_major, notices_for_course_flag, notices_for_warning_change,
 )
 from services.notification.domain.rendering import RenderedNotice, normalise_locale, render
+from services.notification.domain.lists import notices_for_counselor_list
 from services.notification.domain.routing import parse_routes, usable
 from services.notification.domain.schedule import next_digest_at
 from services.notification.domain.tasks import (
@@ -59,8 +62,14 @@ def on_warning_changes(uow, event: dict, people: dict[str, People], settings: No
     red = sorted({c["change_id"] for c in event["data"]["changes"] if is_urgent_change(c)})
     if red:
         _mark_red(uow.conn, red, now)
+    # 回执: which notices ask for an acknowledgement is the college's setting (AQ_ACK_LEVELS); each gets its link.
+    changes = {str(c["change_id"]): c for c in event["data"]["changes"]}
+    specs = ack_policy.mark(specs, changes, settings.acknowledgement)
+    acknowledgements.withdraw_lifted(uow.conn, event["data"]["changes"])
+    expiries = acknowledgements.request(uow.conn, specs, changes, now, uow.correlation_id, settings.acknowledgement)
+    links = acknowledgements.Links(settings.acknowledgement, expiries, settings.zone) if expiries else None
     return store_notices(uow.conn, specs, settings, enabled, correlation_id=uow.correlation_id,
-                         event_id=event["id"], now=now)
+                         event_id=event["id"], now=now, links=links)
 
 
 def on_course_flags(uow, event: dict, officers: dict, settings: NotificationSettings, enabled: Iterable[str],
@@ -74,9 +83,11 @@ def on_course_flags(uow, event: dict, officers: dict, settings: NotificationSett
 
 
 def store_notices(conn, specs: list[NoticeSpec], settings: NotificationSettings, enabled: Iterable[str], *,
-                  correlation_id: str, event_id: str, now: datetime) -> int:
+                  correlation_id: str, event_id: str, now: datetime,
+                  links: "acknowledgements.Links | None" = None) -> int:
     """One pending notice per (cause, recipient, first channel of each usable route); the rest of each route's
-    chain is kept as the notice's fallbacks. Returns how many notices were added."""
+    chain is kept as the notice's fallbacks. Returns how many notices were added. A notice asking for an
+    acknowledgement is rendered on its own, with the link that names it (``links``)."""
     if not specs:
         return 0
     enabled = set(enabled)
@@ -100,6 +111,12 @@ def store_notices(conn, specs: list[NoticeSpec], settings: NotificationSettings,
             if key in existing:
                 continue     # told already: one notice per cause, recipient and channel
             existing.add(key)
+            if links is not None and spec.requires_acknowledgement:
+                notice_id = new_notice_id()
+                own = replace(spec, context={**spec.context, "ack": links.context(notice_id, spec, channel)})
+                rows.append(_notice_row(spec, render(own, locale), channel, fallbacks, locale, correlation_id,
+                                        event_id, now, notice_id=notice_id))
+                continue
             rendered = rendered or render(spec, locale)
             rows.append(_notice_row(spec, rendered, channel, fallbacks, locale, correlation_id, event_id, now))
     if rows:
@@ -107,9 +124,13 @@ def store_notices(conn, specs: list[NoticeSpec], settings: NotificationSettings,
     return len(rows)
 
 
+def new_notice_id() -> str:
+    return "N-" + uuid.uuid4().hex[:16]
+
+
 def _notice_row(spec: NoticeSpec, rendered: RenderedNotice, channel: str, fallbacks: tuple[str, ...], locale: str,
-                correlation_id: str, event_id: str, now: datetime) -> dict:
-    return {"notice_id": "N-" + uuid.uuid4().hex[:16], "cause": spec.cause, "kind": spec.kind,
+                correlation_id: str, event_id: str, now: datetime, notice_id: str | None = None) -> dict:
+    return {"notice_id": notice_id or new_notice_id(), "cause": spec.cause, "kind": spec.kind,
             "recipient_kind": spec.recipient_kind, "recipient_id": spec.recipient_id, "channel": channel,
             "subject": rendered.subject[:255], "text": rendered.text, "html": rendered.html,
             "short_text": rendered.short, "locale": locale,
@@ -267,3 +288,12 @@ def waiting_task_items(conn, correlation_id: str) -> int:
     t = tables.task_items
     return conn.execute(select(func.count()).select_from(t).where(
         t.c.correlation_id == correlation_id, t.c.urgent.is_(True), t.c.digest_cause.is_(None))).scalar_one()
+
+
+# --- counselor lists ---------------------------------------------------------------------------------------------
+
+def on_counselor_list(uow, event: dict, settings: NotificationSettings, enabled: Iterable[str], now: datetime) -> int:
+    """Each recipient of a counselor list is sent their part of it (domain/lists.py), once per list version."""
+    now = now.astimezone(timezone.utc)     # stored as UTC (SQLite keeps no zone)
+    return store_notices(uow.conn, notices_for_counselor_list(event["data"]), settings, enabled,
+                         correlation_id=uow.correlation_id, event_id=event["id"], now=now)

@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 import os
 import random
-from datetime import timezone
+from datetime import datetime, timedelta, timezone
 
 import eventlet
 from nameko.extensions import DependencyProvider
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
-from services.notification import delivery, handlers, queries, settings as settings_module, tables
+from services.notification import acknowledgements, delivery, handlers, queries, settings as settings_module, tables
 from services.notification.channels import available_channels, load_channels
 from services.notification.domain.rendering import check_locale
 from services.notification.domain.routing import check_channels, format_routes, parse_routes
@@ -33,7 +33,9 @@ class Runtime(DependencyProvider):
 
     Configuration keys (besides the environment, see settings.py): ``CHANNELS`` replaces the channel sections,
     ``NOTIFICATION_ENV`` overlays environment variables, ``CLOCK`` (a callable giving an aware datetime) and
-    ``RANDOM`` replace the clock and the jitter's random numbers — tests use them.
+    ``RANDOM`` replace the clock and the jitter's random numbers — tests use them. With ``TEST_CLOCK`` on
+    (AQ_TEST_CLOCK=1, never in production) the RPC ``set_clock`` moves the clock: it then runs on from the moment
+    set, so end-to-end tests see reminders that are days away.
     """
 
     def setup(self):
@@ -41,7 +43,12 @@ class Runtime(DependencyProvider):
         env = {**os.environ, **{k: str(v) for k, v in (config.get("NOTIFICATION_ENV") or {}).items()}}
         self.settings = settings_module.load(env, channels=config.get("CHANNELS"))
         self.channels = load_channels(self.settings.channels)
-        self.clock = config.get("CLOCK") or delivery.utc_now
+        self.base_clock = config.get("CLOCK") or delivery.utc_now
+        self.clock_settable = str(config.get("TEST_CLOCK", "")).strip().lower() in ("1", "true", "yes", "on")
+        self.offset = timedelta(0)
+        self.clock = lambda: self.base_clock() + self.offset
+        if self.settings.acknowledgement.development_secret:
+            log.warning("acknowledgement links are signed with the development key: set AQ_LINK_SECRET")
         self.rng = config.get("RANDOM") or random.random
         self.limits = RateLimits(settings_module.rate_limits(self.channels))
         self.pool = eventlet.GreenPool(self.settings.concurrency)
@@ -93,9 +100,25 @@ class NotificationService(MessagingService):
             handlers.on_reminders_due(uow, event, rt.settings, rt.now())
         self._deliver(event["correlation_id"])
 
+    @event_handler("advising.counselor_list_issued")
+    def on_counselor_list_issued(self, event):
+        rt = self.runtime
+        with self.store.handling(event) as uow:
+            handlers.on_counselor_list(uow, event, rt.settings, rt.channels, rt.now())
+        self._deliver(event["correlation_id"])
+
     @timer(interval=float(os.environ.get("AQ_DELIVERY_POLL_SECONDS", "2")))
     def deliver_due(self):
         self._deliver(None)
+
+    @timer(interval=float(os.environ.get("AQ_ACK_POLL_SECONDS", "60")))
+    def acknowledgement_reminders(self):
+        """Reminders of notices not acknowledged, and overdue ones handed to the head teacher (via advising)."""
+        rt = self.runtime
+        done = acknowledgements.due_reminders(self.store.engine, self.store.command, rt.settings, rt.channels,
+                                              rt.now())
+        if done["reminded"]:
+            self._deliver(None)
 
     def _deliver(self, correlation_id: str | None) -> None:
         rt = self.runtime
@@ -161,6 +184,13 @@ class NotificationService(MessagingService):
             return queries.preferences(conn)
 
     @rpc
+    def notices_for_student(self, student_id: str) -> dict:
+        """The notices about one student (to them, their guardian, and staff told of their warnings), with
+        delivery status, and the acknowledgements asked of them (aq warnings history)."""
+        with self.store.engine.connect() as conn:
+            return queries.notices_for_student(conn, student_id)
+
+    @rpc
     def task_items(self, recipient_id: str | None = None) -> list[dict]:
         with self.store.engine.connect() as conn:
             return queries.task_items(conn, recipient_id)
@@ -181,6 +211,47 @@ class NotificationService(MessagingService):
             "tell_tasks": rt.settings.tell_tasks,
             "timezone": str(rt.settings.zone),
         }
+
+    # --- acknowledgements (the gateway's /ack/<token>; docs/notifications.md) -----------------------------------
+
+    @rpc
+    def open_acknowledgement(self, token: str, client: dict | None = None) -> dict:
+        return acknowledgements.open_acknowledgement(self.store.engine, self.runtime.settings.acknowledgement, token,
+                                                     client, self.runtime.now())
+
+    @rpc
+    def acknowledge(self, token: str, client: dict | None = None, signer_name: str | None = None) -> dict:
+        return acknowledgements.acknowledge(self.store.engine, self.runtime.settings.acknowledgement, token, client,
+                                            signer_name, self.runtime.now())
+
+    @rpc
+    def acknowledgements(self, semester: str | None = None, missing: bool = False,
+                         student_id: str | None = None) -> list[dict]:
+        with self.store.engine.connect() as conn:
+            return acknowledgements.list_acknowledgements(conn, semester, missing, student_id)
+
+    # --- the clock (test mode) ---------------------------------------------------------------------------------
+
+    @rpc
+    def get_clock(self) -> dict:
+        rt = self.runtime
+        return {"now": rt.now().isoformat(), "moved": rt.offset != timedelta(0), "settable": rt.clock_settable}
+
+    @rpc
+    def set_clock(self, when: str | None) -> dict:
+        """Move the clock to ``when`` (ISO date-time; a naive one is UTC) — test mode only; None: the real time."""
+        rt = self.runtime
+        if not rt.clock_settable:
+            return {"status": "rejected",
+                    "message": "the notification clock is moved only in test mode (AQ_TEST_CLOCK=1)"}
+        try:
+            target = None if when is None else datetime.fromisoformat(when)
+        except (TypeError, ValueError) as exc:
+            return {"status": "rejected", "message": f"not an ISO date-time: {exc}"}
+        if target is not None and target.tzinfo is None:
+            target = target.replace(tzinfo=timezone.utc)
+        rt.offset = timedelta(0) if target is None else target - rt.base_clock()
+        return {"status": "set", "now": rt.now().isoformat()}
 
     def trace_details(self, correlation_id: str) -> dict:
         with self.store.engine.connect() as conn:

@@ -25,6 +25,9 @@ Retries and delivery
   AQ_DELIVERY_POLL_SECONDS      how often the timer looks for due deliveries and digests (default 2)
   AQ_DELIVERY_CONCURRENCY       deliveries handed over at the same time by one worker (default 8)
   AQ_DELIVERY_BATCH             deliveries claimed at a time (default 100)
+Acknowledgements (回执)
+  AQ_ACK_LEVELS, AQ_LINK_SECRET, AQ_PUBLIC_URL, AQ_ACK_EXPIRY_DAYS, AQ_ACK_REMIND_DAYS, AQ_ACK_OVERDUE_DAYS,
+  AQ_ACK_SAME_CLIENT_MINUTES    see domain/ack_policy.py
 """
 from __future__ import annotations
 
@@ -35,6 +38,8 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from services.notification.channels import available_channels
+from services.notification.domain import ack_policy
+from services.notification.domain.ack_policy import AckSettings
 from services.notification.domain.rendering import check_locale
 from services.notification.domain.routing import Routes, parse_route_table, routes_by_kind
 from services.notification.domain.schedule import (
@@ -60,6 +65,7 @@ class NotificationSettings:
     concurrency: int = 8
     batch_size: int = 100
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    acknowledgement: AckSettings = field(default_factory=AckSettings)
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
@@ -114,6 +120,7 @@ def load(env: Mapping[str, str] | None = None, channels: Mapping[str, Mapping[st
         concurrency=max(1, int(_number(env, "AQ_DELIVERY_CONCURRENCY", 8))),
         batch_size=max(1, int(_number(env, "AQ_DELIVERY_BATCH", 100))),
         zone=ZoneInfo(env.get("AQ_TIMEZONE") or "Asia/Shanghai"),
+        acknowledgement=ack_policy.load(env),
     )
 
 

@@ -14,6 +14,13 @@ preferences  a recipient's own routes and language (aq notices prefer)
 task_items   what each staff member is to be told of their tasks: one row per (task, assignee, status, due), waiting
              for the digest at bucket_at (or, urgent, for right away); digest_cause once it is in a notice
 red_changes  warning changes that reached red: their tasks are urgent
+acknowledgements      one request per (warning change, student or guardian) whose notice asks for a 回执: status
+                      open | acknowledged | superseded | withdrawn; who signed, through which notice (so which
+                      channel), from which client; when reminded and when handed to the head teacher (overdue).
+                      context: the notice's facts (level, reasons…) for the reminder and the acknowledgement page.
+                      shared_client_at: a guardian's link was used from the student's client (flag, not refusal)
+acknowledgement_uses  every use of a genuine link: opened, acknowledged, refused (expired, already acknowledged,
+                      withdrawn), with the notice (channel), IP address and user agent
 """
 from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint
 
@@ -93,6 +100,49 @@ red_changes = Table(
     "red_changes", metadata,
     Column("change_id", String(255), primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+acknowledgements = Table(
+    "acknowledgements", metadata,
+    Column("ack_id", String(32), primary_key=True),
+    Column("cause", String(255), nullable=False),
+    Column("recipient_kind", String(16), nullable=False),
+    Column("recipient_id", String(64), nullable=False),
+    Column("student_id", String(64), nullable=False, index=True),
+    Column("semester", String(16), nullable=False, index=True),
+    Column("level", String(16), nullable=False),
+    Column("context", Text, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("requested_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("first_opened_at", DateTime(timezone=True)),
+    Column("opened_count", Integer, nullable=False),
+    Column("acknowledged_at", DateTime(timezone=True)),
+    Column("signer_name", String(64)),
+    Column("ack_notice_id", String(64)),
+    Column("ack_channel", String(32)),
+    Column("ack_ip", String(64)),
+    Column("ack_user_agent", String(512)),
+    Column("shared_client_at", DateTime(timezone=True)),
+    Column("reminded_at", DateTime(timezone=True)),
+    Column("overdue_at", DateTime(timezone=True)),
+    Column("closed_note", String(255)),
+    Column("correlation_id", String(64), nullable=False),
+    UniqueConstraint("cause", "recipient_id", name="uq_ack_once"),
+)
+
+acknowledgement_uses = Table(
+    "acknowledgement_uses", metadata,
+    Column("use_id", Integer, primary_key=True, autoincrement=True),
+    Column("ack_id", String(32), nullable=False, index=True),
+    Column("notice_id", String(64), nullable=False),
+    Column("channel", String(32)),
+    Column("action", String(16), nullable=False),
+    Column("detail", String(255)),
+    Column("ip", String(64)),
+    Column("user_agent", String(512)),
+    Column("same_client", Boolean, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
 )
 
 MESSAGING = add_messaging_tables(metadata)

@@ -62,6 +62,19 @@ def classes(conn) -> list[dict]:
     return [{**row, "enrolled": int(row["enrolled"] or 0)} for row in conn.execute(query).mappings()]
 
 
+def staff_member(conn, staff_id: str) -> dict | None:
+    """One staff member's roles with their scopes and the classes they lead as head teacher (the gateway builds
+    a signed-in person's permissions from this). None when the roster does not know them."""
+    rows = conn.execute(select(tables.staff).where(tables.staff.c.staff_id == staff_id)
+                        .order_by(tables.staff.c.role)).mappings().all()
+    led = conn.execute(select(tables.classes.c.class_name).where(tables.classes.c.head_teacher_id == staff_id)
+                       .order_by(tables.classes.c.class_name)).scalars().all()
+    if not rows and not led:
+        return None
+    return {"staff_id": staff_id, "name": rows[0]["name"] if rows else staff_id,
+            "roles": [{"role": r["role"], "scope": json.loads(r["scope"])} for r in rows], "classes_led": list(led)}
+
+
 def responsibles(conn, student_ids) -> dict[str, dict]:
     """For each student: class, major, cohort and the staff responsible (head teacher, counselor,
     department head, vice dean). Unknown students are left out."""

@@ -47,6 +47,11 @@ class RosterService(MessagingService):
             return queries.Officers(conn).as_dict()
 
     @rpc
+    def staff_member(self, staff_id: str) -> dict | None:
+        with self.store.engine.connect() as conn:
+            return queries.staff_member(conn, staff_id)
+
+    @rpc
     def contacts(self, recipients: list[dict]) -> list[dict]:
         with self.store.engine.connect() as conn:
             return queries.contacts(conn, recipients)

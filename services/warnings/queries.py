@@ -6,6 +6,7 @@ import json
 from sqlalchemy import select
 
 from services.warnings import tables
+from services.warnings.domain.model import GradeRecord
 from shared.academic.semesters import sort_key
 
 
@@ -32,3 +33,41 @@ def changes_for(conn, correlation_id: str) -> list[dict]:
     query = select(c.c.change_id, c.c.student_id, c.c.semester, c.c.kind, c.c.old_level, c.c.new_level) \
         .where(c.c.correlation_id == correlation_id)
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def grade_record_histories(conn) -> dict[str, list[GradeRecord]]:
+    """Every student's grade records as this service holds them (its own copy; what-if evaluates them)."""
+    g = tables.grade_records
+    columns = ("student_id", "semester", "course_code", "course_name", "credits", "course_type", "exam_type", "score")
+    histories: dict[str, list[GradeRecord]] = {}
+    for row in conn.execute(select(*(g.c[name] for name in columns))):
+        histories.setdefault(row.student_id, []).append(GradeRecord(*(getattr(row, name) for name in columns)))
+    return histories
+
+
+# --- a student's history (aq warnings history) ---------------------------------------------------------------------
+
+HISTORY_COLUMNS = ("change_id", "semester", "kind", "old_level", "new_level", "escalated", "policy_version",
+                   "correlation_id", "batch_id", "release_status", "decided_by", "decision_note", "superseded_by")
+HISTORY_TIMES = ("created_at", "decided_at", "released_at")
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def history(conn, student_id: str) -> dict:
+    """Every change the policy computed for the student, oldest first, with its reasons, the policy version that
+    produced it and where it stands in review (pending, confirmed, released, excluded with the reason, superseded);
+    and the student's standing per semester as announced."""
+    c, w = tables.warning_changes, tables.warnings
+    changes = [{**{k: row[k] for k in HISTORY_COLUMNS}, **{k: _iso(row[k]) for k in HISTORY_TIMES},
+                "reasons": json.loads(row["reasons"])}
+               for row in conn.execute(select(c).where(c.c.student_id == student_id)
+                                       .order_by(c.c.created_at, c.c.change_id)).mappings()]
+    standings = [{"semester": row["semester"], "level": row["level"], "status": row["status"],
+                  "escalated": row["escalated"], "policy_version": row["policy_version"],
+                  "updated_at": _iso(row["updated_at"])}
+                 for row in conn.execute(select(w).where(w.c.student_id == student_id)).mappings()]
+    standings.sort(key=lambda r: sort_key(r["semester"]))
+    return {"student_id": student_id, "changes": changes, "standings": standings}

@@ -46,7 +46,8 @@ def read_roster():
 
 
 def run_sample(cluster: Cluster, disturb=None) -> dict:
-    """Upload the 14 files in order; ``disturb(index, upload_id)`` may kill services mid-cascade."""
+    """Upload the 14 files in order; ``disturb(index, upload_id)`` may kill services mid-cascade. With review on,
+    academic affairs confirm each upload's computed list before the next upload."""
     cluster.import_sample_roster()
     changes_by_upload = []
     for index, path in enumerate(sample_uploads()):
@@ -54,6 +55,10 @@ def run_sample(cluster: Cluster, disturb=None) -> dict:
         if disturb is not None:
             disturb(index, upload_id)
             cluster.aq("wait", upload_id, "--timeout", "300")
+        if cluster.review:
+            with cluster.rpc() as rpc:
+                assert rpc.call("warnings", "trace", upload_id)["changes"] == [], "announced before review"
+            cluster.confirm_pending()
         with cluster.rpc() as rpc:
             changes_by_upload.append(rpc.call("warnings", "trace", upload_id)["changes"])
     return snapshot(cluster, changes_by_upload)
@@ -95,8 +100,11 @@ def snapshot(cluster: Cluster, changes_by_upload) -> dict:
 
 @pytest.fixture(scope="module")
 def undisturbed(tmp_path_factory):
+    """The sample college as the college runs it: review before release on (the policy's default), every computed
+    list confirmed by academic affairs. The runs it is compared with below have review off: the same changes must
+    be announced, and the same notices and tasks follow."""
     with temporary_vhost() as uri, temporary_databases() as db:
-        cluster = Cluster(tmp_path_factory.mktemp("aq-home"), uri, db)
+        cluster = Cluster(tmp_path_factory.mktemp("aq-home"), uri, db, review=True)
         cluster.up()
         try:
             yield cluster, run_sample(cluster)

@@ -199,11 +199,13 @@ def test_a_red_warnings_tasks_are_told_at_once_by_the_staff_route(system):
               "course_code": None, "semester": "2023-2024-1", "due": "2024-03-12", "status": "open",
               "cause": f"{kind}:{change['change_id']}"} for kind in ("talk", "parent_contact")]
     publish(system["uri"], "advising.tasks_changed", {"tasks": tasks}, f"U-{student}")
-    urgent = wait_for(lambda: [n for n in call(system, "list_notices", "T1001", ["sent"], f"U-{student}")
-                               if n["kind"] == "task_urgent"], message="the urgent task notice")
+    # Each channel's notice is sent on its own: wait until both have gone, not just the first.
+    urgent = wait_for(lambda: (sent := [n for n in call(system, "list_notices", "T1001", ["sent"], f"U-{student}")
+                                        if n["kind"] == "task_urgent"]) and len(sent) >= 2 and sent,
+                      message="the urgent task notice on both staff channels")
     assert {n["channel"] for n in urgent} == {"in_app", "dingtalk"}
     [posted] = [m for m in system["robots"].dingtalk if student in m["text"]["content"]]
-    assert posted["text"]["content"].startswith("【紧急任务】学生 210301002 红色学业预警")
+    assert posted["text"]["content"].startswith("【紧急任务】学生 210301002 红色及以上学业预警")
     assert posted["at"]["atMobiles"] == [STAFF["T1001"]]
 
 

@@ -60,6 +60,13 @@ WARNING_DUTIES: dict[str, tuple[Duty, ...]] = {
         Duty(PARENT_CONTACT, HEAD_TEACHER, 7),
         Duty(COUNSELOR_TALK, COUNSELOR, 7),
     ),
+    # 退学警示 (dismissal risk, from the escalation-chain rules): the policy sets no duties of its own, so at least
+    # everything red asks, by the same dates (notification also tells the vice dean).
+    "dismissal": (
+        Duty(TALK, HEAD_TEACHER, 7),
+        Duty(PARENT_CONTACT, HEAD_TEACHER, 7),
+        Duty(COUNSELOR_TALK, COUNSELOR, 7),
+    ),
 }
 
 # Warning changes that create tasks. A downgraded or lifted warning is TOLD to the student, the parent and the
@@ -73,6 +80,22 @@ INTEGRITY_DUTY = Duty(INTEGRITY_TALK, HEAD_TEACHER, 14)
 # the flag. A course of another college goes to the vice dean instead, who raises it with that college.
 COURSE_REVIEW_DUTY = Duty(COURSE_REVIEW, DEPARTMENT_HEAD, 28)
 EXTERNAL_COURSE_REVIEW_DUTY = Duty(COURSE_REVIEW, VICE_DEAN, 28)
+
+# duties.md "Counselor": the list of students with academic problems (warned, or any failed course) goes out after
+# each upload and the counselor confirms it (domain/lists.py). The policy gives no delay: 7 days is the college's.
+COUNSELOR_LIST = "counselor_list"
+COUNSELOR_LIST_DUTY = Duty(COUNSELOR_LIST, COUNSELOR, 7)
+
+# duties.md "Head teacher": contact the parents of every student with academic problems (warned or any failed
+# course) by the last week of the semester; when the semester is over or its dates are unknown, 14 days (the
+# longest parent-contact delay of policy.md §6). See lists.parent_contact_due.
+PROBLEM_PARENT_CONTACT_DUTY = Duty(PARENT_CONTACT, HEAD_TEACHER, 14)
+
+# docs/notifications.md "Acknowledgements": a notice that asked the student or the guardian for a 回执 and got none
+# after the reminder (notification.acknowledgement_overdue): the head teacher contacts the family, within 3 days
+# (the college's choice). Closed with a parent-contact record.
+ACKNOWLEDGEMENT_FOLLOW_UP = "acknowledgement_follow_up"
+ACKNOWLEDGEMENT_FOLLOW_UP_DUTY = Duty(ACKNOWLEDGEMENT_FOLLOW_UP, HEAD_TEACHER, 3)
 
 # Task statuses the advising service keeps; a lifted warning leaves its tasks OPEN and marks them.
 OPEN = "open"
@@ -91,7 +114,8 @@ REVIEW_MEETING = "review_meeting"          # 学业问题研讨会, the departme
 SYMPOSIUM_REPLY = "symposium_reply"        # the answer to one mid-term symposium (期中教学座谈会) item
 
 ALL_TASK_KINDS = TASK_KINDS + (CLASS_MEETING, OBSERVATION, STUDY_PLAN, FOLLOW_UP, COUNSELOR_MEETING,
-                               PEER_TUTORING, REVIEW_MEETING, SYMPOSIUM_REPLY)
+                               PEER_TUTORING, REVIEW_MEETING, SYMPOSIUM_REPLY, COUNSELOR_LIST,
+                               ACKNOWLEDGEMENT_FOLLOW_UP)
 
 # Statuses. A course review closes in two steps: the teacher or course group SUBMITS the analysis, the department
 # head reviews it (approved → done; returned → open again). Every other task is closed at once with its record.

@@ -14,7 +14,9 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from .duties import (
+    ACKNOWLEDGEMENT_FOLLOW_UP,
     CLASS_MEETING,
+    COUNSELOR_LIST,
     COUNSELOR_MEETING,
     COUNSELOR_TALK,
     COURSE_REVIEW,
@@ -41,9 +43,11 @@ TITLES = {
     TALK: "一对一面谈 One-on-one talks",
     FOLLOW_UP: "帮扶跟进 Support-plan follow-ups",
     PARENT_CONTACT: "家长联系 Parent contacts",
+    ACKNOWLEDGEMENT_FOLLOW_UP: "回执跟进 Notices not acknowledged: family contacted",
     INTEGRITY_TALK: "诚信谈话 Integrity talks",
     COUNSELOR_TALK: "辅导员谈话 Counselor talks",
     COUNSELOR_MEETING: "班主任工作会议 Meetings with head teachers",
+    COUNSELOR_LIST: "学业困难学生名单确认 Counselor lists confirmed",
     PEER_TUTORING: "助学小课堂 Peer tutoring",
     REVIEW_MEETING: "学业问题研讨会 Academic review meeting",
     COURSE_REVIEW: "课程分析 Course reviews",

@@ -6,7 +6,9 @@ which is a written analysis. Labels (Chinese first, as in the handbook) are what
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.advising.domain.duties import (
+    ACKNOWLEDGEMENT_FOLLOW_UP,
     CLASS_MEETING,
+    COUNSELOR_LIST,
     COUNSELOR_MEETING,
     COUNSELOR_TALK,
     COURSE_REVIEW,
@@ -120,6 +122,14 @@ class SymposiumReplyRecord(Schema):
     answer = fields.String(**_text)
 
 
+class ListConfirmation(Schema):
+    """The counselor confirms a counselor list (lists.py): which version, when, and any remark."""
+    date = fields.Date(required=True)
+    list_id = fields.String(**_name)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    comment = fields.String(load_default=None, validate=validate.Length(max=4000))
+
+
 class ReviewDecision(Schema):
     """The department head's review of a submitted course review."""
     decision = fields.String(required=True, validate=validate.OneOf(("approve", "return")))
@@ -135,7 +145,8 @@ RECORD_SCHEMAS = {TALK: TalkRecord, PARENT_CONTACT: ParentContactRecord, COUNSEL
                   INTEGRITY_TALK: ConversationRecord, COURSE_REVIEW: CourseReviewRecord,
                   CLASS_MEETING: ClassMeetingRecord, OBSERVATION: ObservationRecord, STUDY_PLAN: StudyPlanRecord,
                   FOLLOW_UP: FollowUpRecord, COUNSELOR_MEETING: MeetingRecord, REVIEW_MEETING: MeetingRecord,
-                  PEER_TUTORING: PeerTutoringRecord, SYMPOSIUM_REPLY: SymposiumReplyRecord}
+                  PEER_TUTORING: PeerTutoringRecord, SYMPOSIUM_REPLY: SymposiumReplyRecord,
+                  COUNSELOR_LIST: ListConfirmation, ACKNOWLEDGEMENT_FOLLOW_UP: ParentContactRecord}
 
 # How the handbook prints record fields.
 FIELD_LABELS = {
@@ -147,6 +158,7 @@ FIELD_LABELS = {
     "plan": "辅导计划 Plan", "students_progress": "学生帮扶进展 Students' progress", "progress": "进展 Progress",
     "attendees": "参加人员 Attendees", "minutes": "会议纪要 Minutes", "subject": "科目 Subject",
     "tutor": "辅导人 Tutor", "answer_kind": "答复类型 Answer", "answer": "答复 Reply",
+    "list_id": "名单 List", "version": "版本 Version", "comment": "备注 Comment",
 }
 
 

@@ -24,6 +24,7 @@ from .duties import (
     INTEGRITY_DUTY,
     NEXT_UP,
     OPEN,
+    PARENT_CONTACT,
     TALK,
     TASK_CREATING_CHANGES,
     VICE_DEAN,
@@ -144,12 +145,16 @@ def tasks_marked_by_lift(change: Mapping, open_tasks: Iterable[Any]) -> list[Any
     """
     if change["kind"] != "lifted":
         return []
+    # The semester's contact with the parents of a student with academic problems (lists.py) stays unmarked: a
+    # failed course is still a problem after the warning is lifted.
+    problems_contact = f"{PARENT_CONTACT}:{change['semester']}:{change['student_id']}"
     return [
         task for task in open_tasks
         if _field(task, "status") == OPEN
         and _field(task, "kind") in WARNING_TASK_KINDS
         and _field(task, "student_id") == change["student_id"]
         and _field(task, "semester") == change["semester"]
+        and _field(task, "cause") != problems_contact
     ]
 
 

@@ -12,9 +12,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
 from services.assessment.report.fonts import matplotlib_family  # noqa: E402
+from shared.academic.vocabulary import LEVEL_TITLE_ZH, LEVEL_ZH, LEVELS  # noqa: E402
 
-LEVEL_COLOURS = {"yellow": "#e8c547", "orange": "#ec8a2f", "red": "#d2453a"}
-LEVEL_ZH = {"yellow": "黄色", "orange": "橙色", "red": "红色"}
+LEVEL_COLOURS = {"yellow": "#e8c547", "orange": "#ec8a2f", "red": "#d2453a", "dismissal": "#5e2a84"}
+LEVEL_ZH = {level: LEVEL_ZH[level] for level in LEVELS}          # in level order; the keys are what is drawn
 BAND_COLOURS = ("#1f6f4a", "#4f9d69", "#8cc084", "#d7e3a1", "#d2453a", "#9fb3c8")
 NOW, BEFORE = "#2f5d8a", "#a9bfd6"
 DPI = 150
@@ -96,7 +97,7 @@ def warnings_by_level(report: dict) -> bytes | None:
                   label=f"本学期 {report['semester']}")
     for bar, value in zip(bars, now):
         ax.text(bar.get_x() + bar.get_width() / 2, value, str(value), ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(list(xs), [f"{LEVEL_ZH[level]}预警" for level in levels])
+    ax.set_xticks(list(xs), [LEVEL_TITLE_ZH[level] for level in levels])
     ax.set_ylabel("学生人数")
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.set_title("学业预警人数（按级别）", fontsize=11)

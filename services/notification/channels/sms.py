@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any, Mapping
 
 from services.notification.channels.base import (
@@ -40,6 +41,7 @@ from services.notification.channels.base import (
 from services.notification.channels.http import get_ok, post, reachable
 
 ELLIPSIS = "…"
+_LINK = re.compile(r"https?://[A-Za-z0-9._~:/?#@!$&'*+,;=%-]+")
 
 
 def is_ascii(text: str) -> bool:
@@ -60,6 +62,10 @@ def fit(text: str, max_segments: int, segment_chars: int = 70, ascii_segment_cha
         return text
     # "…" is not ASCII, so the cut text counts as UCS-2 whatever it was before.
     room = max_segments * segment_chars - len(signature) - len(ELLIPSIS)
+    link = _LINK.search(text)
+    if link and link.end() > room and room - len(link.group(0)) - 1 > 0:
+        # An acknowledgement link cannot be said in other words: cut the words before it, never the link.
+        return text[:room - len(link.group(0)) - 1].rstrip() + ELLIPSIS + " " + link.group(0)
     return text[:max(room, 0)].rstrip() + ELLIPSIS
 
 

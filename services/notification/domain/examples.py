@@ -2,13 +2,16 @@
 into NoticeSpecs by the SAME functions that decide real notices, so a preview shows exactly what would be sent."""
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime, timezone
 
 from services.notification.domain.recipients import (
     COURSE_FLAGGED, GUARDIAN, STUDENT, TASK_DIGEST, TASK_URGENT, WARNING_DOWNGRADED, WARNING_ESCALATED,
     WARNING_FORMAL, WARNING_ISSUED, WARNING_LIFTED, NoticeSpec, People, notices_for_course_flag,
     notices_for_warning_change,
 )
+from services.notification.domain import ack_policy
+from services.notification.domain.ack_links import LinkSigner
 from services.notification.domain.tasks import ASSIGNED, REMINDER, digest_spec
 
 PEOPLE = People(student_id="210301001", student_name="张三", class_name="机械2101", major="机械设计制造及其自动化",
@@ -40,7 +43,9 @@ WARNING_EXAMPLES = {
     WARNING_DOWNGRADED: ("downgraded", "orange", "yellow", STUDENT),
     WARNING_LIFTED: ("lifted", "orange", "none", STUDENT),
 }
-KINDS = tuple(WARNING_EXAMPLES) + (COURSE_FLAGGED, TASK_DIGEST, TASK_URGENT)
+KINDS = tuple(WARNING_EXAMPLES) + (COURSE_FLAGGED, TASK_DIGEST, TASK_URGENT, ack_policy.REMINDER_KIND)
+# An example acknowledgement link: signed with the development key, for a notice that does not exist.
+EXAMPLE_EXPIRY = datetime(2023, 11, 28, 16, 0, tzinfo=timezone.utc)
 
 
 def example_change(kind: str, old: str, new: str) -> dict:
@@ -64,13 +69,25 @@ def example_tasks() -> list[dict]:
 
 def example(kind: str, recipient_kind: str | None = None) -> NoticeSpec:
     """The example notice of ``kind`` (to ``recipient_kind``, when the notice goes to several kinds)."""
+    if kind == ack_policy.REMINDER_KIND:
+        wanted = recipient_kind or GUARDIAN
+        if wanted not in ack_policy.ROLES:
+            raise ValueError(f"{kind} is not sent to {wanted} (it goes to {', '.join(ack_policy.ROLES)})")
+        base = example(WARNING_FORMAL if wanted == GUARDIAN else WARNING_ESCALATED, wanted)
+        context = {k: v for k, v in base.context.items() if k != "ack"}
+        spec = ack_policy.reminder_spec({"ack_id": "A-example", "recipient_kind": wanted,
+                                         "recipient_id": base.recipient_id},
+                                        {**context, "audience": wanted, "requested_on": "2023-11-14"})
+        return with_example_link(spec)
     if kind in WARNING_EXAMPLES:
         change_kind, old, new, default = WARNING_EXAMPLES[kind]
         wanted = recipient_kind or default
-        specs = notices_for_warning_change(example_change(change_kind, old, new), PEOPLE)
+        change = example_change(change_kind, old, new)
+        specs = ack_policy.mark(notices_for_warning_change(change, PEOPLE), {change["change_id"]: change},
+                                ack_policy.AckSettings())
         for spec in specs:
             if spec.recipient_kind == wanted:
-                return spec
+                return with_example_link(spec) if spec.requires_acknowledgement else spec
         known = ", ".join(s.recipient_kind for s in specs)
         raise ValueError(f"{kind} is not sent to {wanted} (it goes to {known})")
     if kind == COURSE_FLAGGED:
@@ -86,3 +103,11 @@ def example(kind: str, recipient_kind: str | None = None) -> NoticeSpec:
                            date(2023, 11, 14))
     raise ValueError(f"unknown notice kind {kind!r} (known: {', '.join(KINDS)})")
 
+
+
+def with_example_link(spec: NoticeSpec) -> NoticeSpec:
+    """``spec`` with an example acknowledgement link, as a real notice asking for one carries."""
+    url = LinkSigner(ack_policy.DEV_SECRET, ack_policy.DEFAULT_PUBLIC_URL).url(
+        "N-0000000000000000", spec.recipient_kind, EXAMPLE_EXPIRY)
+    ack = {"url": url, "expires_on": "2023-11-28", "role": spec.recipient_kind}
+    return replace(spec, context={**spec.context, "ack": ack})

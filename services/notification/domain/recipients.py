@@ -67,6 +67,14 @@ TOLD_OF_WARNING: dict[str, tuple[Tell, ...]] = {
         Tell(GUARDIAN, "warning_formal", formal=True),
         Tell(DEPARTMENT_HEAD, "warning_staff"),
     ),
+    # 退学警示 (dismissal risk, given only by the escalation-chain rules): everyone red tells, and the vice dean,
+    # because a dismissal is decided by the college, not the department.
+    "dismissal": (
+        Tell(STUDENT, "warning_student"),
+        Tell(GUARDIAN, "warning_formal", formal=True),
+        Tell(DEPARTMENT_HEAD, "warning_staff"),
+        Tell(VICE_DEAN, "warning_staff"),
+    ),
 }
 
 # policy.md §6: DOWNGRADED and LIFTED warnings are told to the student, the parent and the head teacher.
@@ -99,6 +107,7 @@ FOLLOW_UP: dict[str, FollowUp] = {
     "yellow": FollowUp(talk_days=14, parent_contact_days=None, counselor_talk_days=None),
     "orange": FollowUp(talk_days=7, parent_contact_days=14, counselor_talk_days=None),
     "red": FollowUp(talk_days=7, parent_contact_days=7, counselor_talk_days=7),
+    "dismissal": FollowUp(talk_days=7, parent_contact_days=7, counselor_talk_days=7),   # as red (advising duties)
 }
 
 # duties.md: the analysis of a flagged course (causes, improvement measures) is due 4 weeks after the flag.

@@ -93,6 +93,7 @@ def render(spec: NoticeSpec, locale: str = DEFAULT_LOCALE) -> RenderedNotice:
         "kind": spec.kind,
         "recipient_kind": spec.recipient_kind,
         "requires_acknowledgement": spec.requires_acknowledgement,
+        "ack": spec.context.get("ack"),     # the notice's own acknowledgement link (url, expires_on), or None
     }
     text_module = _template(locale, spec.template, "txt").make_module(values)
     subject = " ".join(str(getattr(text_module, "subject", "")).split())   # one line, whatever the template's layout

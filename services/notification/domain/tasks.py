@@ -6,7 +6,8 @@ urgent, and the notice that gathers them (duties.md; advising announces tasks as
   closed / cancelled needs no notice (and drops out of a digest not sent yet).
 * Each (task, assignee, status, due date) is told once: announcing the same task again (a redelivery, or a note
   such as "warning lifted") tells nobody anything new.
-* Tasks of a RED warning are urgent: told at once. Every other item waits for the assignee's next digest.
+* Tasks of a RED (or dismissal-risk) warning are urgent: told at once. Every other item waits for the assignee's
+  next digest.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from datetime import date
 from typing import Any, Iterable, Mapping
 
 from services.notification.domain.recipients import STAFF, TASK_DIGEST, TASK_URGENT, NoticeSpec
+from shared.academic.vocabulary import level_rank
 
 ASSIGNED = "assigned"
 REMINDER = "reminder"
@@ -75,8 +77,8 @@ def change_ref(cause: str) -> str:
 
 
 def is_urgent_change(change: Mapping[str, Any]) -> bool:
-    """A red warning (issued, or escalated to red): its tasks are told at once."""
-    return change["kind"] in ("issued", "escalated") and change["new_level"] == "red"
+    """A red or dismissal-risk warning (issued, or escalated to it): its tasks are told at once."""
+    return change["kind"] in ("issued", "escalated") and level_rank(change["new_level"]) >= level_rank("red")
 
 
 def closed_task_ids(tasks: Iterable[Mapping[str, Any]]) -> list[str]:

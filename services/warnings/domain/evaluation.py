@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from types import MappingProxyType
 
 from shared.academic.semesters import previous_code, sort_key
 from shared.academic.vocabulary import level_rank
@@ -18,6 +19,7 @@ from services.warnings.domain.model import (
     DOWNGRADED, ESCALATED, ISSUED, LIFTED, Change, GradeRecord, Standing, level_word, raise_one_step,
 )
 from services.warnings.domain.policy import Policy
+from services.warnings.domain.rules import History
 
 
 def evaluate_student(records: Iterable[GradeRecord], policy: Policy) -> dict[str, Standing]:
@@ -26,10 +28,18 @@ def evaluate_student(records: Iterable[GradeRecord], policy: Policy) -> dict[str
     Semesters are evaluated in order, so the previous semester's FINAL level (escalation included) is known when
     a semester is escalated. A semester without records is not evaluated: it has no level and so never escalates
     the one after it.
+
+    At each semester: the ordinary rules give a level, escalation may raise it one step (at most to red), and then
+    the history rules (the escalation chain) see that level and the final standings of every earlier semester;
+    the highest level of all stands.
     """
+    ordinary = [rule for rule in policy.rules if not rule.uses_history]
+    history_rules = [rule for rule in policy.rules if rule.uses_history]
+    history_names = frozenset(rule.name for rule in history_rules)
     standings: dict[str, Standing] = {}
+    earlier = MappingProxyType(standings)    # history rules may read, never change, the semesters before
     for view in semester_views(records):     # ValueError if the records are of several students
-        verdicts = [verdict for rule in policy.rules if (verdict := rule.judge(view)) is not None]
+        verdicts = [verdict for rule in ordinary if (verdict := rule.judge(view)) is not None]
         level = max((v.level for v in verdicts), key=level_rank, default=None)
         escalated = False
         if level is not None and policy.escalation:
@@ -38,6 +48,12 @@ def evaluate_student(records: Iterable[GradeRecord], policy: Policy) -> dict[str
             if before is not None and before.level is not None:
                 # Recorded even when already red and unable to rise (§4).
                 level, escalated = raise_one_step(level), True
+        if history_rules:
+            history = History(level, tuple(v.reason for v in verdicts), earlier, history_names)
+            chained = [verdict for rule in history_rules
+                       if (verdict := rule.judge_history(view, history)) is not None]
+            level = max([level] + [v.level for v in chained], key=level_rank)
+            verdicts += chained
         standings[view.semester] = Standing(level, escalated, tuple(v.reason for v in verdicts))
     return standings
 

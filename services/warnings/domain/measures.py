@@ -109,14 +109,19 @@ class GradePointAverage:
 class SemesterView:
     """One student at one semester S: the context every rule is given."""
 
-    __slots__ = ("student_id", "semester", "courses", "records")
+    __slots__ = ("student_id", "semester", "courses", "records", "previous_courses", "first_semester")
 
     def __init__(self, student_id: str, semester: str, courses: dict[str, CourseResult],
-                 records: tuple[tuple[GradeRecord, Reading], ...]):
+                 records: tuple[tuple[GradeRecord, Reading], ...],
+                 previous_courses: dict[str, CourseResult] | None = None, first_semester: str | None = None):
         self.student_id = student_id
         self.semester = semester
         self.courses = courses      # course_code -> outcome at S (§2), credits and type from its latest record ≤ S
         self.records = records      # this semester's records, in sitting order, with their readings
+        # The same as ``courses`` just before S (the previous view's dict, not a copy): what S newly earned.
+        self.previous_courses = previous_courses if previous_courses is not None else {}
+        # The student's earliest semester with any record: the best this service knows of the year they entered.
+        self.first_semester = first_semester or semester
 
     def unresolved_failed_credits(self, course_types: Collection[str] = WARNING_COURSE_TYPES) -> CreditSum:
         """§3 应修未得学分: credits of counted courses whose outcome at S is a fail."""
@@ -148,6 +153,23 @@ class SemesterView:
                 failed.append(course._replace(result=found[0], score=found[1]))
         return CreditSum(sum((c.credit_value for c in failed), _ZERO), tuple(failed))
 
+    def sat_regular_exams(self) -> bool:
+        """Whether the student has a regular (or deferred) sitting in S: a semester they were enrolled in courses."""
+        return any(record.exam_type in REGULAR_SITTINGS for record, _ in self.records)
+
+    def earned_credits(self, course_types: Collection[str]) -> CreditSum:
+        """Credits newly earned in S: courses of the given types with a passing sitting in S (regular, deferred,
+        make-up or retake) that had not been passed before S. Credits come from the course's latest record."""
+        earned = []
+        for code in {record.course_code for record, reading in self.records if reading.result.passed}:
+            before = self.previous_courses.get(code)
+            if before is not None and before.result is not None and before.result.passed:
+                continue
+            course = self.courses[code]
+            if course.course_type in course_types:
+                earned.append(course)
+        return CreditSum(sum((c.credit_value for c in earned), _ZERO), tuple(earned))
+
     def gpa(self) -> GradePointAverage:
         """§3 GPA over the courses whose OUTCOME at S has a number (合格 / 不合格 / 免修 outcomes are left out,
         even if the course also has numeric records). All course types count."""
@@ -171,7 +193,10 @@ def semester_views(records: Iterable[GradeRecord]) -> Iterator[SemesterView]:
             student = record.student_id
         by_semester.setdefault(record.semester, []).append(record)
     courses: dict[str, CourseResult] = {}
-    for semester in sorted(by_semester, key=_semester_order):
+    previous: dict[str, CourseResult] = {}
+    order = sorted(by_semester, key=_semester_order)
+    first = order[0] if order else None
+    for semester in order:
         sittings = by_semester[semester]
         if len(sittings) > 1:
             sittings.sort(key=_sitting_order)
@@ -195,7 +220,9 @@ def semester_views(records: Iterable[GradeRecord]) -> Iterator[SemesterView]:
             # Credits, name and type come from the latest record (§3), whatever its score.
             courses[record.course_code] = CourseResult(record.course_code, record.course_name, record.credits,
                                                        record.course_type, result, score, credit_value, points)
-        yield SemesterView(student, semester, dict(courses), read_sittings)
+        current = dict(courses)
+        yield SemesterView(student, semester, current, read_sittings, previous, first)
+        previous = current
 
 
 def _sitting_order(record: GradeRecord) -> int:

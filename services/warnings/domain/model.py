@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from shared.academic.vocabulary import LEVELS, level_rank
+from shared.academic.vocabulary import LEVELS, TOP_ORDINARY_LEVEL, level_rank
 
 # Events and the change table write "no warning" as a word; inside the domain it is ``None``.
 NONE = "none"
@@ -58,7 +58,7 @@ class Standing:
 
 @dataclass(frozen=True)
 class Change:
-    """One announced difference (policy.md §5). Levels are words here: none / yellow / orange / red."""
+    """One announced difference (policy.md §5). Levels are words here: none / yellow / orange / red / dismissal."""
     kind: str
     student_id: str
     semester: str
@@ -71,5 +71,7 @@ def level_word(level: str | None) -> str:
 
 
 def raise_one_step(level: str) -> str:
-    """yellow → orange → red; red stays red."""
-    return LEVELS[min(level_rank(level), len(LEVELS) - 1)]
+    """yellow → orange → red; red stays red (ordinary escalation never reaches dismissal, and never lowers it)."""
+    if level_rank(level) >= level_rank(TOP_ORDINARY_LEVEL):
+        return level
+    return LEVELS[level_rank(level)]

@@ -82,15 +82,26 @@ class Policy:
     def from_file(cls, path: str | Path, rule_classes: Mapping[str, type[Rule]] | None = None) -> "Policy":
         path = Path(path)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise PolicyError(f"{path}: cannot read the policy file ({exc.strerror or exc})") from exc
+        except UnicodeDecodeError as exc:
+            raise PolicyError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from exc
+        return cls.from_text(text, str(path), rule_classes)
+
+    @classmethod
+    def from_text(cls, text: str, source: str = "policy", rule_classes: Mapping[str, type[Rule]] | None = None
+                  ) -> "Policy":
+        """Build a policy from the text of a policy file (``aq policy what-if`` sends the text, not a path).
+        Every error message starts with ``source``."""
+        try:
+            data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
+            raise PolicyError(f"{source}: not valid YAML: {exc}") from exc
         try:
             return cls.from_dict(data, rule_classes)
         except PolicyError as exc:
-            raise PolicyError(f"{path}: {exc}") from exc
+            raise PolicyError(f"{source}: {exc}") from exc
 
 
 def _review_section(section: Any) -> tuple[bool, float]:

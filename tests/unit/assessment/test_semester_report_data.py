@@ -40,9 +40,9 @@ def test_grades_by_cohort_and_major(report):
 
 def test_warnings_by_level_cohort_and_class_with_change(report):
     w = report["warnings"]
-    assert w["levels"] == {"yellow": 0, "orange": 2, "red": 1, "total": 3}       # a2 orange, b1 red, c1 orange
-    assert w["previous_levels"] == {"yellow": 2, "orange": 1, "red": 1, "total": 4}
-    assert w["change"] == {"yellow": -2, "orange": 1, "red": 0, "total": -1}
+    assert w["levels"] == {"yellow": 0, "orange": 2, "red": 1, "dismissal": 0, "total": 3}       # a2 orange, b1 red, c1 orange
+    assert w["previous_levels"] == {"yellow": 2, "orange": 1, "red": 1, "dismissal": 0, "total": 4}
+    assert w["change"] == {"yellow": -2, "orange": 1, "red": 0, "dismissal": 0, "total": -1}
     by_class = {r["key"]: r for r in w["by_class"]}
     assert by_class["A21"]["now"]["total"] == 1 and by_class["A21"]["change"]["total"] == -1
     assert by_class["B21"]["now"]["red"] == 1 and by_class["B21"]["change"]["yellow"] == -1

@@ -79,7 +79,9 @@ def test_dockerfile_and_dockerignore_satisfy_the_project_rules():
 def test_one_container_per_nameko_service_with_anchored_definition(compose):
     from shared.config import SERVICES
     raw = (REPO / "docker-compose.yml").read_text(encoding="utf-8")
-    assert "x-service: &service" in raw and raw.count("<<: *service") == len(SERVICES)
+    # the six services and the HTTP gateway (docs/gateway.md)
+    assert "x-service: &service" in raw and raw.count("<<: *service") == len(SERVICES) + 1
+    assert compose["services"]["gateway"]["command"] == ["service", "run", "gateway"]
     for name in SERVICES:
         service = compose["services"][name]
         assert service["command"] == ["service", "run", name]

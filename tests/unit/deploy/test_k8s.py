@@ -76,7 +76,11 @@ def test_one_deployment_per_service_running_it_with_its_own_health_probes(render
     from shared.config import SERVICES
     docs = rendered["production"]
     deployments = {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"}
-    assert deployments == {f"aq-{s}" for s in SERVICES}
+    assert deployments == {f"aq-{s}" for s in SERVICES} | {"aq-gateway"}     # the HTTP gateway: docs/gateway.md
+    gateway = container_of(docs, "gateway")
+    assert gateway["args"] == ["service", "run", "gateway"]
+    assert gateway["readinessProbe"]["httpGet"] == {"path": "/api/health", "port": "http"}
+    assert gateway["livenessProbe"]["exec"]["command"] == ["aq", "health", "--local", "gateway"]
     for service in SERVICES:
         container = container_of(docs, service)
         assert container["args"] == ["service", "run", service]
@@ -112,7 +116,7 @@ def test_the_postgresql_connection_budget(rendered):
     budget = verify.connection_budget(rendered["production"])
     # (replicas + 1 surging during a rolling update) x (pool + overflow), as docs/operations.md works it out
     assert budget == {"roster": 3 * 7, "grades": 3 * 6, "warnings": 4 * 6, "notification": 4 * 12,
-                      "advising": 3 * 8, "assessment": 3 * 8}
+                      "advising": 3 * 8, "assessment": 3 * 8, "gateway": 3 * 5}
     statefulset = find(rendered["production"], "StatefulSet", "postgres")
     assert verify.postgres_setting(statefulset, "max_connections") == "200"
     assert sum(budget.values()) + verify.RESERVED_CONNECTIONS <= 200 - 5

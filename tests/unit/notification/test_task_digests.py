@@ -106,7 +106,7 @@ def test_tasks_of_a_red_warning_are_told_at_once_when_the_warning_came_first(db)
     assert flush(db, at(5, 10, 1)) == 2          # one urgent notice (in-app + e-mail) with both red tasks
     [urgent] = [n for n in task_notices(db) if n["channel"] == "email"]
     assert urgent["kind"] == "task_urgent" and urgent["correlation_id"] == "U-1"
-    assert urgent["subject"].startswith("【紧急任务】学生 210301001 红色学业预警")
+    assert urgent["subject"].startswith("【紧急任务】学生 210301001 红色及以上学业预警")
     assert "联系家长" in urgent["text"] and "诚信谈话" not in urgent["text"]
     assert flush(db, at(6, 8)) == 2 and any("诚信谈话" in n["text"] for n in task_notices(db) if n["kind"] == "task_digest")
 

@@ -62,7 +62,8 @@ def test_a_good_policy_file_loads(tmp_path):
 
 @pytest.mark.parametrize("path, value, message", [
     (("rules", "gpa_below"), {"thresholds": {"yellow": 2}},
-     "unknown rule 'gpa_below' (available rules: gpa, semester_failed_credits, unresolved_failed_credits"),
+     "unknown rule 'gpa_below' (available rules: cet4_not_passed, consecutive_warnings, cumulative_warnings, gpa, "
+     "semester_earned_credits, semester_failed_credits, unresolved_failed_credits)"),
     (("rules", "gpa", "thresholds", "orange"), "low", "rule gpa: threshold for orange must be a number, not 'low'"),
     (("rules", "gpa", "thresholds", "orange"), True, "rule gpa: threshold for orange must be a number"),
     (("rules", "gpa", "thresholds", "orange"), 2.5, "rule gpa: threshold for orange (2.5) must be below yellow's (2.0)"),

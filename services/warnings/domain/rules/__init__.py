@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
-from services.warnings.domain.rules.base import Rule, Verdict
+from services.warnings.domain.rules.base import History, HistoryRule, Rule, Verdict
 
 GROUP = "aq.warning_rules"
 
-__all__ = ["GROUP", "Rule", "Verdict", "available_rules", "load_rule"]
+__all__ = ["GROUP", "History", "HistoryRule", "Rule", "Verdict", "available_rules", "load_rule"]
 
 
 def available_rules() -> dict[str, object]:

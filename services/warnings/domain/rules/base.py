@@ -8,6 +8,10 @@ level whose threshold the figure meets is what the rule gives, with a reason a n
 A new rule only has to say how it compares (``comparison``), which options it takes (``option_defaults``, and
 ``check_options`` for their values), and how it measures (``measure``). Configuration mistakes are raised as
 ``ValueError`` with a plain message; the policy loader names the rule and the file around it.
+
+A ``HistoryRule`` also sees the semesters before S: it is judged after the ordinary rules and escalation, with the
+student's final standings at the earlier semesters and S's level so far (``History``). The escalation-chain rules
+are history rules; they are the only rules whose thresholds may name the level above red (dismissal).
 """
 from __future__ import annotations
 
@@ -18,9 +22,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar, Protocol
 
-from shared.academic.vocabulary import COURSE_TYPES, LEVELS
+from shared.academic.vocabulary import COURSE_TYPES, LEVELS, TOP_ORDINARY_LEVEL, level_rank
 
 from services.warnings.domain.measures import CourseResult, SemesterView
+from services.warnings.domain.model import Standing
+
+# The levels an ordinary rule's thresholds may name: up to red.
+ORDINARY_LEVELS = LEVELS[:level_rank(TOP_ORDINARY_LEVEL)]
 
 
 class Measurement(Protocol):
@@ -35,15 +43,33 @@ class Verdict:
     reason: dict     # ReasonSchema shape
 
 
+@dataclass(frozen=True)
+class History:
+    """What a history rule sees at semester S besides the view."""
+    level: str | None                   # S's level from the ordinary rules and escalation (None: no warning)
+    reasons: tuple[dict, ...]           # S's reasons from the ordinary rules
+    before: Mapping[str, Standing]      # final standings of the semesters evaluated before S, by semester code
+    history_rules: frozenset[str] = frozenset()    # names of the policy's history rules (their reasons in ``before``)
+
+
+@dataclass(frozen=True)
+class Count:
+    """A measurement that is a plain number (e.g. of semesters), with no courses behind it."""
+    value: Decimal
+    courses: tuple[CourseResult, ...] = ()
+
+
 class Rule(ABC):
     comparison: ClassVar[str] = ">="     # ">=": a higher figure is worse; "<": a lower figure is worse
     option_defaults: ClassVar[Mapping[str, Any]] = {}
+    levels: ClassVar[tuple[str, ...]] = ORDINARY_LEVELS     # the levels its thresholds may name
+    uses_history: ClassVar[bool] = False
 
     def __init__(self, name: str, thresholds: Mapping[str, Any], **options: Any):
         if self.comparison not in (">=", "<"):
             raise TypeError(f"{type(self).__name__}.comparison must be '>=' or '<'")
         self.name = name
-        self.thresholds = _check_thresholds(thresholds, self.comparison)
+        self.thresholds = _check_thresholds(thresholds, self.comparison, self.levels)
         unknown = sorted(set(options) - set(self.option_defaults))
         if unknown:
             known = ", ".join(sorted(self.option_defaults)) or "none"
@@ -69,10 +95,13 @@ class Rule(ABC):
         """The figure at the view's semester, or None when the rule does not judge this student there."""
 
     def judge(self, view: SemesterView) -> Verdict | None:
-        measured = self.measure(view)
+        return self.verdict(self.measure(view))
+
+    def verdict(self, measured: Measurement | None) -> Verdict | None:
+        """The highest level whose threshold ``measured`` meets, with its reason; None if it meets none."""
         if measured is None or measured.value is None:
             return None
-        for level in reversed(LEVELS):      # the highest level the figure reaches
+        for level in reversed(self.levels):      # the highest level the figure reaches
             threshold = self.thresholds.get(level)
             if threshold is not None and self._meets(measured.value, threshold):
                 return Verdict(level, {
@@ -93,22 +122,45 @@ class Rule(ABC):
         return f"<{type(self).__name__} {self.name}: {shown}>"
 
 
+class HistoryRule(Rule):
+    """A rule judged with the student's earlier standings (``History``), after the ordinary rules and escalation.
+    Its level is combined with S's level so far: the higher one stands."""
+    uses_history = True
+
+    def measure(self, view: SemesterView) -> Measurement | None:
+        raise TypeError(f"{type(self).__name__} is a history rule: judge it with judge_history(view, history)")
+
+    def judge(self, view: SemesterView) -> Verdict | None:
+        raise TypeError(f"{type(self).__name__} is a history rule: judge it with judge_history(view, history)")
+
+    @abstractmethod
+    def measure_history(self, view: SemesterView, history: History) -> Measurement | None:
+        """The figure at the view's semester given the earlier standings, or None when the rule does not judge."""
+
+    def judge_history(self, view: SemesterView, history: History) -> Verdict | None:
+        return self.verdict(self.measure_history(view, history))
+
+
 def _by_code(course: CourseResult) -> str:
     return course.course_code
 
 
-def _check_thresholds(thresholds: Any, comparison: str) -> dict[str, Decimal]:
+def _check_thresholds(thresholds: Any, comparison: str, levels: tuple[str, ...] = ORDINARY_LEVELS
+                      ) -> dict[str, Decimal]:
     if not isinstance(thresholds, Mapping) or not thresholds:
-        raise ValueError("'thresholds' must map at least one level (yellow, orange, red) to a number")
+        raise ValueError(f"'thresholds' must map at least one level ({', '.join(levels)}) to a number")
     checked: dict[str, Decimal] = {}
     for level, value in thresholds.items():
-        if level not in LEVELS:
-            raise ValueError(f"unknown level {level!r} in thresholds (levels: {', '.join(LEVELS)})")
+        if level not in levels:
+            hint = ""
+            if level in LEVELS:      # a real level this kind of rule may not give
+                hint = f"; {level} is given only by the escalation-chain rules"
+            raise ValueError(f"unknown level {level!r} in thresholds (levels of this rule: {', '.join(levels)}{hint})")
         if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)) or not math.isfinite(value):
             raise ValueError(f"threshold for {level} must be a number, not {value!r}")
         checked[level] = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     # A higher level must be harder to reach; anything else is a slip of the pen (and would hide a level).
-    present = [level for level in LEVELS if level in checked]
+    present = [level for level in levels if level in checked]
     for lower, higher in zip(present, present[1:]):
         if comparison == ">=" and not checked[higher] > checked[lower]:
             raise ValueError(f"threshold for {higher} ({checked[higher]}) must be above {lower}'s ({checked[lower]})")
