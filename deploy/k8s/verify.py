@@ -153,7 +153,7 @@ def connection_budget(docs: list[dict]) -> dict[str, int]:
     config_maps = by_kind(docs, "ConfigMap")
     deployments = by_kind(docs, "Deployment")
     budget = {}
-    for service in nameko_services():
+    for service in nameko_services() + ("gateway",):      # the HTTP gateway has a database too
         deployment = deployments.get(f"aq-{service}")
         if deployment is None:
             continue

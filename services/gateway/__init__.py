@@ -1,0 +1,1 @@
+"""The HTTP gateway: the college staff's JSON API and web interface over the services' RPC (docs/gateway.md)."""
