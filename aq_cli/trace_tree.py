@@ -46,6 +46,11 @@ def render(upload_id: str, ledgers: dict[str, dict], state) -> str:
         walk(root, 1)
     if changes:
         lines.append("warning changes: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(c['kind'] for c in changes).items())))
+    waiting = (ledgers.get("warnings") or {}).get("waiting_for_review")
+    if waiting:
+        # Settled only means the bus is quiet: these changes reach nobody until academic affairs confirm them.
+        lines.append(f"waiting for review: {waiting} warning change(s) — `aq warnings pending`, then "
+                     f"`aq warnings confirm`")
     if tasks_by_cause:
         lines.append("tasks: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(t['kind'] for t in tasks_by_cause).items())))
     if state.settled:
