@@ -25,6 +25,7 @@ from services.notification.domain.recipients import (
 )
 from services.notification.domain.rendering import RenderedNotice, normalise_locale, render
 from services.notification.domain.lists import notices_for_counselor_list
+from services.notification.domain.review import notices_for_release_pending
 from services.notification.domain.routing import parse_routes, usable
 from services.notification.domain.schedule import next_digest_at
 from services.notification.domain.tasks import (
@@ -296,4 +297,12 @@ def on_counselor_list(uow, event: dict, settings: NotificationSettings, enabled:
     """Each recipient of a counselor list is sent their part of it (domain/lists.py), once per list version."""
     now = now.astimezone(timezone.utc)     # stored as UTC (SQLite keeps no zone)
     return store_notices(uow.conn, notices_for_counselor_list(event["data"]), settings, enabled,
+                         correlation_id=uow.correlation_id, event_id=event["id"], now=now)
+
+
+def on_release_pending(uow, event: dict, officers: dict, settings: NotificationSettings, enabled: Iterable[str],
+                       now: datetime) -> int:
+    """Academic affairs are told a warning list waits for their review (domain/review.py), once per list."""
+    now = now.astimezone(timezone.utc)     # stored as UTC (SQLite keeps no zone)
+    return store_notices(uow.conn, notices_for_release_pending(event["data"], officers), settings, enabled,
                          correlation_id=uow.correlation_id, event_id=event["id"], now=now)

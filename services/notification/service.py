@@ -100,6 +100,14 @@ class NotificationService(MessagingService):
             handlers.on_reminders_due(uow, event, rt.settings, rt.now())
         self._deliver(event["correlation_id"])
 
+    @event_handler("warnings.release_pending")
+    def on_release_pending(self, event):
+        officers = self.roster.officers()
+        rt = self.runtime
+        with self.store.handling(event) as uow:
+            handlers.on_release_pending(uow, event, officers, rt.settings, rt.channels, rt.now())
+        self._deliver(event["correlation_id"])
+
     @event_handler("advising.counselor_list_issued")
     def on_counselor_list_issued(self, event):
         rt = self.runtime

@@ -58,7 +58,11 @@ def test_a_list_waits_for_review_a_correction_replaces_it_and_only_confirmed_war
     assert sorted(change(c) for c in batch["changes"]) == issued_by_regular_exams
     with cluster.rpc() as rpc:          # nobody has been told anything
         assert rpc.call("warnings", "list_warnings", None, "all") == []
-        assert [n for n in rpc.call("notification", "list_notices") if not n["cause"].startswith("flag:")] == []
+        # ... except academic affairs, who are asked to review the list
+        told = wait_for(lambda: [n for n in rpc.call("notification", "list_notices", None, ["sent"])
+                                 if not n["cause"].startswith("flag:")], message="the request to review the list")
+        assert {(n["kind"], n["recipient_id"], n["cause"]) for n in told} == {
+            ("review_pending", "A0001", f"review_pending:{batch['batch_id']}")}
         assert not [t for t in rpc.call("advising", "list_tasks", None, "all") if t["kind"] in WARNING_TASKS]
     assert announced(cluster, first) == []
 
@@ -91,7 +95,8 @@ def test_a_list_waits_for_review_a_correction_replaces_it_and_only_confirmed_war
     assert cluster.json("warnings", "pending") == []
     with cluster.rpc() as rpc:
         active = {(w["student_id"], w["level"]) for w in rpc.call("warnings", "list_warnings", S1, "active")}
-        notices = [n for n in rpc.call("notification", "list_notices") if not n["cause"].startswith("flag:")]
+        notices = [n for n in rpc.call("notification", "list_notices")
+                   if not n["cause"].startswith(("flag:", "review_pending:"))]
         tasks = [t for t in rpc.call("advising", "list_tasks", None, "all") if t["kind"] in WARNING_TASKS]
     assert active == {(sid, level) for sid, level in final.items() if sid != student}
     assert {n["cause"] for n in notices} == {c["change_id"] for c in released}
