@@ -103,7 +103,7 @@ warning_levels = Table(
     "warning_levels", metadata,
     Column("student_id", String(32), primary_key=True),
     Column("semester", String(16), primary_key=True, index=True),
-    Column("level", String(8), nullable=False),              # "none" once lifted
+    Column("level", String(16), nullable=False),              # "none" once lifted
     Column("escalated", Boolean, nullable=False),
     Column("reasons", Text, nullable=False),
     Column("change_id", String(64), nullable=False),
@@ -145,7 +145,7 @@ list_entries = Table(
     Column("list_id", String(32), primary_key=True),
     Column("student_id", String(32), primary_key=True, index=True),
     Column("class_name", String(64)),
-    Column("level", String(8)),
+    Column("level", String(16)),
     Column("entry", Text, nullable=False),                    # level, reasons, failed courses (lists.py)
 )
 

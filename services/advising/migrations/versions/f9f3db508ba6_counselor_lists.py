@@ -48,7 +48,7 @@ def upgrade() -> None:
     sa.Column('list_id', sa.String(length=32), nullable=False),
     sa.Column('student_id', sa.String(length=32), nullable=False),
     sa.Column('class_name', sa.String(length=64), nullable=True),
-    sa.Column('level', sa.String(length=8), nullable=True),
+    sa.Column('level', sa.String(length=16), nullable=True),
     sa.Column('entry', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('list_id', 'student_id')
     )
@@ -79,7 +79,7 @@ def upgrade() -> None:
     op.create_table('warning_levels',
     sa.Column('student_id', sa.String(length=32), nullable=False),
     sa.Column('semester', sa.String(length=16), nullable=False),
-    sa.Column('level', sa.String(length=8), nullable=False),
+    sa.Column('level', sa.String(length=16), nullable=False),
     sa.Column('escalated', sa.Boolean(), nullable=False),
     sa.Column('reasons', sa.Text(), nullable=False),
     sa.Column('change_id', sa.String(length=64), nullable=False),
