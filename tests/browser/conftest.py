@@ -71,8 +71,11 @@ def _answers(url: str) -> bool:
 def college(tmp_path_factory):
     _require_browser()
     with temporary_vhost() as uri, temporary_databases() as db:
-        # The warning policy's default: computed warnings wait for academic affairs to confirm them.
-        cluster = Cluster(tmp_path_factory.mktemp("aq-home"), uri, db, review=True)
+        # The warning policy's default: computed warnings wait for academic affairs to confirm them. Counselor
+        # lists are on, issued when the test asks (`aq advising lists --issue`) rather than by their timer.
+        cluster = Cluster(tmp_path_factory.mktemp("aq-home"), uri, db, review=True, extra_env={
+            "AQ_COUNSELOR_LISTS": "on", "AQ_COUNSELOR_LIST_SETTLE_SECONDS": "0.1",
+            "AQ_COUNSELOR_LIST_TICK_SECONDS": "3600"})
         cluster.up()
         try:
             wait_for(lambda: _answers(cluster.gateway_url), timeout=60, message="the gateway to answer HTTP")

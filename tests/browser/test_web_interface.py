@@ -114,14 +114,26 @@ def test_upload_record_a_talk_and_read_the_dashboard(college, browser):
     with college.cluster.rpc() as rpc:
         officers = rpc.call("roster", "officers")
         student = rpc.call("roster", "responsibles", [talk["student_id"]])[talk["student_id"]]
+    # The semester's counselor lists (what their timer does once the semester is quiet), then the counselor's page.
+    college.cluster.aq("advising", "lists", "--issue")
+    college.cluster.aq("wait", upload_id, "--timeout", "120")
+    counselor = officers["counselor_by_cohort"][str(student["cohort"])]
     browser.sign_out()
-    browser.sign_in(college.account(officers["counselor_by_cohort"][str(student["cohort"])]))
+    browser.sign_in(college.account(counselor))
     assert browser.path == "/ui/cohort"
     cohort_page = browser.text("main")
     assert student["name"] in cohort_page and student["class_name"] in cohort_page
-    row = browser.driver.find_element("xpath", f"//tr[td[text()='{talk['student_id']}']]").text
+    row = browser.driver.find_element(
+        "xpath", f"//section[not(@id='lists')]//tr[td[text()='{talk['student_id']}']]").text
     assert "家长联系" in row and "一对一面谈" not in row          # the talk is done; the parent contact is not
+    lists = browser.text("#lists")
+    assert f"{student['cohort']} 级 · {SEMESTER} · 第 1 版" in lists and student["name"] in lists
     browser.screenshot("06-counselor-cohort")
+    browser.submit("form.confirm-list button.primary")
+    assert "名单已确认" in browser.text("#saved")
+    with college.cluster.rpc() as rpc:
+        confirmed = rpc.call("advising", "list_lists", SEMESTER, str(student["cohort"]), "confirmed", None)
+    assert [x["confirmed_by"] for x in confirmed] == [counselor]
     # The student's whole story, opened from the row (the id is posted, not put in the URL).
     browser.press(browser.driver.find_element(
         "xpath", f"//tr[td[text()='{talk['student_id']}']]//form[@action='/ui/history']//button"))

@@ -2,7 +2,9 @@
 what-if page (a policy uploaded or pasted, compared by level, cohort and class), a student's history (the id
 POSTed, never in a URL), the counselor's lists with their confirm form — and dismissal (退学警示) as a fourth level
 everywhere, and the sign-in recording the client address the gateway worked out."""
+import base64
 import re
+from io import BytesIO
 
 from services.gateway.errors import Forbidden, Unprocessable
 from services.gateway.web import charts
@@ -178,13 +180,12 @@ def whatif_answer(total=2):
 
 def test_an_uploaded_policy_is_compared_by_level_cohort_and_class():
     ctx = FakeCtx(AFFAIRS, answers={"policy.what_if": whatif_answer()})
-    from io import BytesIO
     page = post(ctx, "/ui/whatif", {"file": (BytesIO("version: lower-2\n".encode()), "lower.yml"), "semester": ""},
                 content_type="multipart/form-data")
     assert page.status_code == 200
     [sent] = ctx.called("policy.what_if")
     assert sent["filename"] == "lower.yml" and sent["semester"] is None
-    assert __import__("base64").b64decode(sent["content_b64"]) == b"version: lower-2\n"
+    assert base64.b64decode(sent["content_b64"]) == b"version: lower-2\n"
     html = page.text
     assert "试算策略 lower-2，对比现行策略 default-1；共评估 120 名学生（全部学期）" in html
     assert "合计 2 处变化" in html and "未保存任何数据，也未通知任何人" in html
@@ -285,7 +286,8 @@ def test_the_history_in_english_asks_for_english_texts():
 # --- counselor lists ----------------------------------------------------------------------------------------------
 
 def a_list(list_id="CL-1", version=2, confirmer="C2021", **more):
-    return {"list_id": list_id, "semester": "2021-2022-1", "cohort": "2021", "version": version, "status": "unconfirmed",
+    return {"list_id": list_id, "semester": "2021-2022-1", "cohort": "2021", "version": version,
+            "status": "unconfirmed",
             "students": 2, "warned": 1, "failed": 2, "confirmer": confirmer, "confirmed_by": None,
             "confirmed_at": None, "comment": None, "task_id": "TK-CL", "created_at": "2021-10-05T00:00:00+00:00",
             "whole": True, "changes": {"added": ["210101002"], "removed": []}, "recipients": [],
