@@ -56,3 +56,11 @@ def test_the_examples_own_tests_pass(college_package):
     assert len(tests) == 2
     for test in tests:
         test()
+
+
+def test_the_readme_shows_the_same_tested_example():
+    readme = DOC.parents[1] / "README.md"
+    shown = {m["name"]: m["body"] for m in BLOCK.finditer(readme.read_text(encoding="utf-8"))}
+    tested = {m["name"]: m["body"] for m in BLOCK.finditer(DOC.read_text(encoding="utf-8"))}
+    assert set(shown) == {"aq_college_rules/failed_courses.py", "pyproject.toml", "policy.yml"}
+    assert all(shown[name] == tested[name] for name in shown)
