@@ -7,7 +7,9 @@ PostgreSQL: the database is created if missing; handlers that must not race lock
 """
 from __future__ import annotations
 
-from sqlalchemy import create_engine, event, text
+import time
+
+from sqlalchemy import create_engine, event, exc, text
 from sqlalchemy.engine import Engine, make_url
 
 from shared import config
@@ -44,10 +46,53 @@ def _create(url: str) -> Engine:
     ensure_postgres_database(url)
     _make_psycopg_cooperative()
     # values_plus_batch: executemany of UPDATE/DELETE goes in pages, not one round trip per row.
-    return create_engine(url, pool_size=config.env_int("AQ_DB_POOL_SIZE", 5),
-                         max_overflow=config.env_int("AQ_DB_MAX_OVERFLOW", 5),
-                         pool_pre_ping=True, executemany_mode="values_plus_batch",
-                         **_statement_timeout())
+    engine = create_engine(url, pool_size=config.env_int("AQ_DB_POOL_SIZE", 5),
+                           max_overflow=config.env_int("AQ_DB_MAX_OVERFLOW", 5),
+                           executemany_mode="values_plus_batch", **_statement_timeout())
+    _ping_when_idle(engine)
+    return engine
+
+
+def autocommit_engine(engine: Engine) -> Engine:
+    """A second, small pool to the same PostgreSQL database, kept in autocommit, for single-statement writes made very
+    often (notification's per-notice checkpoints): no BEGIN and COMMIT round trips, and no switching a pooled
+    connection's isolation level back and forth (which cost more than the statement itself; benchmarks/README.md).
+    AQ_DB_AUTOCOMMIT_POOL_SIZE connections (default 2), no overflow: a statement takes a millisecond, so waiting for
+    a connection is cheaper than opening one per burst. Count them in the connection budget (docs/operations.md)."""
+    key = "autocommit:" + engine.url.render_as_string(hide_password=False)
+    if key not in _engines:
+        size = max(1, config.env_int("AQ_DB_AUTOCOMMIT_POOL_SIZE", 2))
+        _engines[key] = create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_size=size, max_overflow=0,
+                                      **_statement_timeout())
+        _ping_when_idle(_engines[key])
+    return _engines[key]
+
+
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """pool_pre_ping, but only for a connection that sat in the pool a while: a ping is a round trip per checkout,
+    and the notification service checks a connection out several times per notice (benchmarks/README.md). A
+    connection given back less than a second ago is used as it is; a dead one found by the ping is replaced."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record):
+        record.info["aq_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, record, _proxy):
+        idle_since = record.info.get("aq_idle_since")
+        if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise exc.DisconnectionError(str(error)) from error     # the pool connects afresh and retries
+            raise
+        if not alive:
+            raise exc.DisconnectionError("the database connection did not answer a ping")
 
 
 def _statement_timeout() -> dict:

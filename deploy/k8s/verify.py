@@ -160,6 +160,8 @@ def connection_budget(docs: list[dict]) -> dict[str, int]:
         container = next(c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == service)
         per_instance = int(env_value(container, "AQ_DB_POOL_SIZE", config_maps) or 5) \
             + int(env_value(container, "AQ_DB_MAX_OVERFLOW", config_maps) or 5)
+        if service == "notification":      # its autocommit pool for per-notice checkpoints (shared/db.py)
+            per_instance += int(env_value(container, "AQ_DB_AUTOCOMMIT_POOL_SIZE", config_maps) or 2)
         replicas = int(deployment["spec"].get("replicas", 1))
         budget[service] = (replicas + max_surge(deployment, replicas)) * per_instance
     return budget

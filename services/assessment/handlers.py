@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import defaultdict
 from datetime import datetime, timezone
+from typing import Iterator
 
-from sqlalchemy import and_, bindparam, delete, select, update
+from sqlalchemy import and_, bindparam, select, update
 
 from services.assessment import tables
 from services.assessment.domain.failure_rates import course_failure_rates
 from services.assessment.domain.flags import flag_decisions
 from services.assessment.domain.outcomes import key_text
 from shared.academic.vocabulary import REGULAR_SITTINGS
+from shared.bulk import upsert_rows
 from shared.db import lock_keys
 
 KEY = ("student_id", "semester", "course_code", "exam_type")
@@ -22,16 +25,14 @@ FIELDS = KEY + ("course_name", "credits", "course_type", "score", "teacher", "of
 
 
 def take_records(uow, upload_id: str, records: list[dict]) -> bool:
-    """Store a batch; True when it completed its upload (the caller then decides the flags)."""
+    """Store a batch; True when it completed its upload (the caller then decides the flags).
+
+    The records are written first, in one upsert, and only then is the upload's lock taken for the bookkeeping:
+    an upload's batches (disjoint students) store side by side and queue only for the counting at the end."""
     conn = uow.conn
+    latest = {tuple(r[k] for k in KEY): {f: r[f] for f in FIELDS} for r in records}
+    upsert_rows(conn, tables.grade_records, list(latest.values()), KEY)
     lock_keys(conn, ["assessment-upload:" + upload_id])
-    g = tables.grade_records
-    keys = {tuple(r[k] for k in KEY) for r in records}
-    if keys:
-        conn.execute(delete(g).where(and_(*(g.c[k] == bindparam(f"k_{k}") for k in KEY))),
-                     [{f"k_{k}": key[i] for i, k in enumerate(KEY)} for key in keys])
-        latest = {tuple(r[k] for k in KEY): {f: r[f] for f in FIELDS} for r in records}
-        conn.execute(g.insert(), list(latest.values()))
     offerings = {(r["semester"], r["course_code"]) for r in records if r["exam_type"] in REGULAR_SITTINGS}
     known = set(conn.execute(select(tables.upload_courses.c.semester, tables.upload_courses.c.course_code)
                              .where(tables.upload_courses.c.upload_id == upload_id)).all())
@@ -68,9 +69,15 @@ def offerings_to_decide(conn, upload_id: str) -> list[tuple[str, str]]:
 
 
 def students_of(conn, offerings) -> set[str]:
-    records = _regular_records(conn, {c for _, c in offerings})
+    g = tables.grade_records
+    codes = sorted({c for _, c in offerings})
     wanted = set(offerings)
-    return {r["student_id"] for r in records if (r["semester"], r["course_code"]) in wanted}
+    found = set()
+    for start in range(0, len(codes), 500):       # three columns, not whole records: only the ids are needed
+        query = select(g.c.student_id, g.c.semester, g.c.course_code).where(
+            g.c.course_code.in_(codes[start:start + 500]), g.c.exam_type.in_(sorted(REGULAR_SITTINGS)))
+        found |= {sid for sid, semester, code in conn.execute(query) if (semester, code) in wanted}
+    return found
 
 
 def decide_flags(uow, upload_id: str, majors_of: dict[str, str], threshold: float, home_college: str) -> list[dict]:
@@ -93,15 +100,17 @@ def decide_flags(uow, upload_id: str, majors_of: dict[str, str], threshold: floa
     return changes
 
 
-def _regular_records(conn, course_codes) -> list[dict]:
+def _regular_records(conn, course_codes) -> Iterator:
+    """The regular-sitting records of these courses, streamed (a server-side cursor, rows as mappings, only the
+    columns the failure rates read): a 300,000-row upload held as dicts took the service near 500 MB."""
     g = tables.grade_records
     codes = sorted(course_codes)
-    found = []
+    columns = [g.c[k] for k in ("student_id", "semester", "course_code", "exam_type", "course_name", "score",
+                                "teacher", "offering_college")]
     for start in range(0, len(codes), 500):
-        query = select(g).where(g.c.course_code.in_(codes[start:start + 500]),
-                                g.c.exam_type.in_(sorted(REGULAR_SITTINGS)))
-        found.extend(dict(r) for r in conn.execute(query).mappings())
-    return found
+        query = select(*columns).where(g.c.course_code.in_(codes[start:start + 500]),
+                                       g.c.exam_type.in_(sorted(REGULAR_SITTINGS)))
+        yield from conn.execute(query.execution_options(stream_results=True, yield_per=2000)).mappings()
 
 
 def _held_flags(conn, offerings) -> dict:
@@ -148,20 +157,23 @@ def _project(conn, table, key_columns: tuple[str, ...], rows: list[dict], merge=
         condition = and_(*(table.c[k].in_(sorted({key[i] for key in part})) for i, k in enumerate(key_columns)))
         for old in conn.execute(select(table).where(condition)).mappings():
             existing[tuple(old[k] for k in key_columns)] = dict(old)
-    written = 0
+    inserts, updates = [], defaultdict(list)
     for key, row in latest.items():
         old = existing.get(key)
         if merge is not None:
             row = merge(old, row)
         if old is None:
-            conn.execute(table.insert().values(**row))
+            inserts.append(row)
         elif old["event_time"] <= row["event_time"]:
-            conn.execute(update(table).where(and_(*(table.c[k] == key[i] for i, k in enumerate(key_columns))))
-                         .values(**{c: v for c, v in row.items() if c not in key_columns}))
-        else:
-            continue
-        written += 1
-    return written
+            values = tuple(c for c in row if c not in key_columns)
+            updates[values].append({**{f"k_{k}": row[k] for k in key_columns}, **{f"v_{c}": row[c] for c in values}})
+    # A statement per kind of write, not per row (an event may carry hundreds of tasks).
+    if inserts:
+        conn.execute(table.insert(), inserts)
+    for values, params in updates.items():
+        conn.execute(update(table).where(and_(*(table.c[k] == bindparam(f"k_{k}") for k in key_columns)))
+                     .values({c: bindparam(f"v_{c}") for c in values}), params)
+    return len(inserts) + sum(len(p) for p in updates.values())
 
 
 def project_roster(uow, data: dict, event_time: str) -> dict:

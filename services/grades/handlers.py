@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from datetime import datetime, timezone
-from itertools import groupby
 from typing import Iterable, Iterator
 
 from sqlalchemy import and_, bindparam, select, update
 
 from services.grades import tables
 from services.grades.domain.rows import RECORD_FIELDS
+from shared.bulk import insert_rows
 
 KEY = ("student_id", "semester", "course_code", "exam_type")
 VALUE_FIELDS = ("course_name", "credits", "course_type", "score", "teacher", "offering_college")
@@ -26,29 +27,32 @@ def store_upload(uow, upload_id: str, filename: str, sha256: str, uploaded_by: s
     records are inserted, changed ones corrected with their history (old, new, which upload, who, when); records
     equal to what is stored change nothing. Nothing is stored or announced for an upload that changes nothing.
 
-    The announcement is read back from the database (the records this upload wrote carry its id), student by
-    student, so no step holds the whole upload in memory and a batch never splits a student."""
+    The announcement is read back from the database (the records this upload wrote carry its id), batch by batch
+    in student order, so no step holds the whole upload in memory and a batch never splits a student."""
     conn = uow.conn
     now = datetime.now(timezone.utc)
     counts = {"rows": 0, "new": 0, "corrected": 0}
+    changed_per_student: Counter = Counter()     # a few thousand students: what the batches are cut by
     for records in chunks:
         new, corrected, history = _classify(_stored_records(conn, records), records, upload_id, uploaded_by, now)
         counts["rows"] += len(records)
         counts["new"] += len(new)
         counts["corrected"] += len(corrected)
+        changed_per_student.update(r["student_id"] for r in new)
+        changed_per_student.update(r["student_id"] for r in corrected)
         if new:
-            conn.execute(tables.grade_records.insert(), [{**r, "upload_id": upload_id} for r in new])
+            insert_rows(conn, tables.grade_records, [{**r, "upload_id": upload_id} for r in new])
         if corrected:
             conn.execute(_UPDATE, [{**{f"k_{k}": r[k] for k in KEY}, **{f"v_{f}": r[f] for f in VALUE_FIELDS},
                                     "v_upload": upload_id} for r in corrected])
-            conn.execute(tables.corrections.insert(), history)
+            insert_rows(conn, tables.corrections, history)
     summary = {"upload_id": upload_id, **counts,
                "unchanged": counts["rows"] - counts["new"] - counts["corrected"], "batches": 0, "stored": False}
     if not counts["new"] and not counts["corrected"]:
         return summary
 
     batches = 0
-    for batch in _changed_by_student(conn, upload_id, batch_size):
+    for batch in _changed_by_student(conn, upload_id, changed_per_student, batch_size, counts["corrected"] > 0):
         batches += 1
         uow.announce("grades.records_stored", {"upload_id": upload_id, "batch": batches, "records": batch})
         # The unit of work keeps what it announced for inspection; 300 batches of 1,000 records must not stay in
@@ -92,54 +96,60 @@ def _stored_records(conn, records: list[dict]) -> dict[tuple, dict]:
     ids = sorted({r["student_id"] for r in records})
     semesters = sorted({r["semester"] for r in records})
     found = {}
+    width = len(KEY)
     for start in range(0, len(ids), 500):
         query = select(*(g.c[k] for k in KEY + VALUE_FIELDS)).where(g.c.student_id.in_(ids[start:start + 500]))
         if len(semesters) <= 20:
             query = query.where(g.c.semester.in_(semesters))
-        for row in conn.execute(query).mappings():
-            key = tuple(row[k] for k in KEY)
+        for row in conn.execute(query):           # plain tuples: a re-upload reads back every record
+            key = tuple(row[:width])
             if key in wanted:
-                found[key] = dict(row)
+                found[key] = dict(zip(KEY + VALUE_FIELDS, row))
     return found
 
 
-def _changed_by_student(conn, upload_id: str, size: int, page: int = 5000) -> Iterator[list[dict]]:
+def _changed_by_student(conn, upload_id: str, changed_per_student: Counter, size: int,
+                        with_corrections: bool = True) -> Iterator[list[dict]]:
     """The records this upload wrote, as StoredRecordSchema dicts in batches of at most ``size`` records that never
-    split a student (one student with more than ``size`` records gets a batch of their own)."""
+    split a student (one student with more than ``size`` records gets a batch of their own), in student order.
+
+    The batches are cut from the number of records each student changed, then each batch is read with one query on
+    the (upload_id, student_id) index. (Paging through the upload in key order instead made PostgreSQL sort the
+    rest of the upload for every page: about 8 s of a 300,000-row upload.)"""
     g, c = tables.grade_records, tables.corrections
     columns = [g.c[f] for f in RECORD_FIELDS]
-    after = ""
-    current: list[dict] = []
-    while True:
-        rows = conn.execute(select(*columns).where(g.c.upload_id == upload_id, g.c.student_id > after)
-                            .order_by(*(g.c[k] for k in KEY)).limit(page)).mappings().all()
-        if not rows:
-            break
-        students = list(dict.fromkeys(r["student_id"] for r in rows))
-        if len(rows) == page and len(students) > 1:
-            students.pop()                          # the page may have cut the last student: fetch it next time
-            rows = [r for r in rows if r["student_id"] in set(students)]
-        elif len(rows) == page:
-            rows = conn.execute(select(*columns).where(g.c.upload_id == upload_id, g.c.student_id == students[0])
-                                .order_by(*(g.c[k] for k in KEY))).mappings().all()
+    for students in _student_groups(changed_per_student, size):
+        rows = conn.execute(select(*columns).where(g.c.upload_id == upload_id, g.c.student_id.in_(students))
+                            .order_by(*(g.c[k] for k in KEY))).all()      # plain tuples: every record passes here
         previous = {tuple(r[k] for k in KEY): json.loads(r["old_values"]) for r in conn.execute(
-            select(c).where(c.c.upload_id == upload_id, c.c.student_id.in_(students))).mappings()}
-        for student, group in groupby(rows, key=lambda r: r["student_id"]):
-            group = [_announced(dict(r), previous) for r in group]
-            if current and len(current) + len(group) > size:
-                yield current
-                current = []
-            current.extend(group)
-        after = students[-1]
+            select(c).where(c.c.upload_id == upload_id, c.c.student_id.in_(students))).mappings()} \
+            if with_corrections else {}
+        yield [_announced(dict(zip(RECORD_FIELDS, r)), previous) for r in rows]
+
+
+def _student_groups(changed_per_student: Counter, size: int) -> Iterator[list[str]]:
+    """Students in order, grouped so that a group's records stay within ``size`` (a larger student alone)."""
+    current: list[str] = []
+    records = 0
+    for student in sorted(changed_per_student):
+        count = changed_per_student[student]
+        if current and records + count > size:
+            yield current
+            current, records = [], 0
+        current.append(student)
+        records += count
     if current:
         yield current
 
 
 def _announced(record: dict, previous: dict) -> dict:
-    old = previous.get(tuple(record[k] for k in KEY))
+    old = previous.get((record["student_id"], record["semester"], record["course_code"], record["exam_type"])) \
+        if previous else None
     if old is None:
-        return {**record, "change": "new", "previous_score": None}
-    return {**record, "change": "corrected", "previous_score": old.get("score", record["score"])}
+        record["change"], record["previous_score"] = "new", None
+    else:
+        record["change"], record["previous_score"] = "corrected", old.get("score", record["score"])
+    return record
 
 
 def upload_id_for_batch(conn, batch_id: str) -> str:

@@ -317,20 +317,22 @@ class Deliverer:
                                 .scalars())
         count = 0
         for correlation_id in correlations:
-            with command(correlation_id) as uow:
-                query = (select(n.c.notice_id, n.c.cause, n.c.kind, n.c.recipient_kind, n.c.channel, n.c.status,
-                                n.c.attempts, n.c.fallback_of)
-                         .where(unannounced, n.c.correlation_id == correlation_id)
-                         .order_by(n.c.notice_id).limit(limit))
-                if is_postgres(self.engine):
-                    query = query.with_for_update(skip_locked=True)
-                rows = [dict(r) for r in uow.conn.execute(query).mappings()]
-                if not rows:
-                    continue
-                uow.announce("notification.deliveries_recorded", {"deliveries": rows})
-                uow.conn.execute(update(n).where(n.c.notice_id.in_([r["notice_id"] for r in rows]))
-                                 .values(announced=True))
-                count += len(rows)
+            rows = [None] * limit
+            while len(rows) == limit:       # all of them now: a big upload's outcomes would otherwise wait for
+                with command(correlation_id) as uow:      # the delivery timer, `limit` per tick
+                    query = (select(n.c.notice_id, n.c.cause, n.c.kind, n.c.recipient_kind, n.c.channel, n.c.status,
+                                    n.c.attempts, n.c.fallback_of)
+                             .where(unannounced, n.c.correlation_id == correlation_id)
+                             .order_by(n.c.notice_id).limit(limit))
+                    if is_postgres(self.engine):
+                        query = query.with_for_update(skip_locked=True)
+                    rows = [dict(r) for r in uow.conn.execute(query).mappings()]
+                    if not rows:
+                        break
+                    uow.announce("notification.deliveries_recorded", {"deliveries": rows})
+                    uow.conn.execute(update(n).where(n.c.notice_id.in_([r["notice_id"] for r in rows]))
+                                     .values(announced=True))
+                    count += len(rows)
         return count
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 
 class ScoreError(ValueError):
@@ -45,6 +46,7 @@ _FIXED = {
 KNOWN_WORDS = tuple(GRADE_WORDS) + tuple(k for k in _FIXED if k)
 
 
+@lru_cache(maxsize=8192, typed=True)     # a batch of 1,000 records holds a few dozen distinct scores; Result is frozen
 def read_score(raw: str | float | int | None) -> Result:
     text = "" if raw is None else str(raw).strip()
     if text in GRADE_WORDS:

@@ -7,7 +7,6 @@ event id). On PostgreSQL rows are claimed with FOR UPDATE SKIP LOCKED, so severa
 """
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime, timezone
 
@@ -92,10 +91,12 @@ class OutboxRelay(SharedExtension):
                 return 0
             producer = connection.Producer()
             for row in rows:
+                # The stored body is the envelope's JSON already: sent as it is, not decoded and encoded again
+                # (a 1,000-record batch is ~300 kB of JSON).
                 producer.publish(
-                    json.loads(row.body), exchange=EVENTS_EXCHANGE, routing_key=routing_key(row.type, row.version),
-                    serializer="json", delivery_mode=2, message_id=row.event_id,
-                    retry=True, retry_policy={"max_retries": 3}, declare=[EVENTS_EXCHANGE])
+                    row.body, exchange=EVENTS_EXCHANGE, routing_key=routing_key(row.type, row.version),
+                    content_type="application/json", content_encoding="utf-8", delivery_mode=2,
+                    message_id=row.event_id, retry=True, retry_policy={"max_retries": 3}, declare=[EVENTS_EXCHANGE])
             conn.execute(update(outbox).where(outbox.c.seq.in_([r.seq for r in rows]))
                          .values(published_at=datetime.now(timezone.utc)))
         metrics.PUBLISHED.labels(self.container.service_name).inc(len(rows))

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from contracts.envelope import make_envelope
 from contracts.registry import event_type
+from shared.messaging.schema_check import errors_of
 
 
 def outgoing_sample(data: dict) -> dict:
@@ -94,7 +95,7 @@ class UnitOfWork:
         spec = event_type(type_name)
         if spec.producer != self.service:
             raise ValueError(f"{self.service} may not announce {type_name} (producer is {spec.producer})")
-        errors = spec.schema().validate(outgoing_sample(data))
+        errors = errors_of(spec.schema, outgoing_sample(data))
         if errors:
             raise ValidationError(errors, data=data)
         correlation = correlation_id or self.correlation_id
