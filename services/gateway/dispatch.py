@@ -51,10 +51,26 @@ def load(route: Route, params: dict) -> dict:
                                 errors=[{"field": k, "reason": "unknown field"} for k in sorted(params)])
         return {}
     try:
-        return route.request.load(params)
+        body = route.request.load(params)
     except ValidationError as error:
         problems = flatten(error.messages)
         raise Unprocessable("; ".join(f"{p['field']}: {p['reason']}" for p in problems), errors=problems)
+    # No text a person types holds U+0000, and PostgreSQL refuses to store it: say so here rather than let a
+    # service fail on it (schemathesis found this).
+    problems = [{"field": field, "reason": "contains a NUL character (U+0000)"} for field in _nul_fields(body)]
+    if problems:
+        raise Unprocessable("; ".join(f"{p['field']}: {p['reason']}" for p in problems), errors=problems)
+    return body
+
+
+def _nul_fields(value, prefix: str = "") -> list[str]:
+    if isinstance(value, str):
+        return [prefix or "body"] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [f for key, item in value.items() for f in _nul_fields(item, f"{prefix}.{key}" if prefix else str(key))]
+    if isinstance(value, (list, tuple)):
+        return [f for i, item in enumerate(value) for f in _nul_fields(item, f"{prefix}.{i}")]
+    return []
 
 
 def flatten(messages, prefix: str = "") -> list[dict]:

@@ -139,6 +139,16 @@ def test_bad_input_gets_422_naming_each_field_and_reason(app):
     assert answer.status_code == 422 and answer.get_json()["errors"][0]["field"] is None
 
 
+def test_a_nul_character_in_any_text_field_is_422_before_any_service_is_asked(app):
+    client, csrf = signed_in(app, "a0001")
+    asked = len(app.services.calls)
+    answer = client.post("/api/tasks/search", json={"status": "open", "kind": "talk\x00"},
+                         headers={"X-CSRF-Token": csrf})
+    assert answer.status_code == 422
+    assert answer.get_json()["errors"] == [{"field": "kind", "reason": "contains a NUL character (U+0000)"}]
+    assert len(app.services.calls) == asked
+
+
 def test_a_grade_file_with_bad_rows_gets_the_row_by_row_report(app):
     client, csrf = signed_in(app, "a0001")
     app.services.answers[("grades", "upload")] = {
