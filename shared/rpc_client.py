@@ -11,6 +11,8 @@ import uuid
 from amqp.exceptions import ChannelError
 from kombu import Connection, Consumer, Exchange, Queue
 
+import shared.messaging  # noqa: F401  (orjson decodes replies: shared/messaging/codec.py)
+
 RPC_EXCHANGE = Exchange("nameko-rpc", type="topic", durable=True)
 
 

@@ -2,7 +2,6 @@
 mark that the incoming event was handled. Either all of it commits or none of it does."""
 from __future__ import annotations
 
-import json
 import os
 import time
 from datetime import datetime, timezone
@@ -13,8 +12,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from contracts.envelope import make_envelope
 from contracts.registry import event_type
+from shared.messaging import codec
 from shared.messaging.schema_check import errors_of
-
 
 def outgoing_sample(data: dict) -> dict:
     """What the producer checks before writing an event.
@@ -29,13 +28,10 @@ def outgoing_sample(data: dict) -> dict:
         return data
     return {k: (v[:SAMPLE_SIZE] if isinstance(v, list) else v) for k, v in data.items()}
 
-
 SAMPLE_SIZE = 20
-
 
 class AlreadyProcessed(Exception):
     """The event was handled before (a redelivery): nothing to do."""
-
 
 class UnitOfWork:
     def __init__(self, engine: Engine, service: str, tables, *, handling: dict | None = None,
@@ -105,7 +101,7 @@ class UnitOfWork:
                                  causation_id=(self.handling or {}).get("id", correlation))
         self.conn.execute(insert(self.outbox).values(
             event_id=envelope["id"], type=type_name, version=spec.version, correlation_id=correlation,
-            causation_id=envelope["causation_id"], body=json.dumps(envelope, ensure_ascii=False),
+            causation_id=envelope["causation_id"], body=codec.dumps_text(envelope),
             created_at=datetime.now(timezone.utc)))
         self.announced.append(envelope["id"])   # ids only: an upload may announce hundreds of large batches
         return envelope
