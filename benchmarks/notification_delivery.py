@@ -5,6 +5,9 @@ process (the cascade benchmark cannot separate it from rendering and the other s
 
     .venv/bin/python -m benchmarks.notification_delivery                  # 3,000 notices, 60 % e-mail
     .venv/bin/python -m benchmarks.notification_delivery --notices 5000 --profile
+    AQ_DELIVERY_HANDOVER_BATCH=1 .venv/bin/python -m benchmarks.notification_delivery --email-share 1
+
+The delivery settings come from the environment (AQ_DELIVERY_BATCH, AQ_DELIVERY_HANDOVER_BATCH, ...).
 
 Prints one JSON line; --profile adds cProfile's top functions.
 """
@@ -114,8 +117,9 @@ def main() -> None:
                   "postgresql_cpu_ms_per_notice": round(database_cpu / args.notices * 1000, 3),
                   "mail_sink_cpu_seconds": round(sink_cpu, 2),
                   "load_average": os.getloadavg(), "concurrency": settings.concurrency,
-                  "batch": settings.batch_size}
-        result["command"] = ".venv/bin/python -m benchmarks.notification_delivery " + " ".join(sys.argv[1:])
+                  "batch": settings.batch_size, "handover_batch": settings.handover_batch}
+        overrides = "".join(f"{k}={v} " for k, v in sorted(os.environ.items()) if k.startswith("AQ_DELIVERY_"))
+        result["command"] = overrides + ".venv/bin/python -m benchmarks.notification_delivery " + " ".join(sys.argv[1:])
         print(json.dumps(result))
         if args.record:
             RESULTS.mkdir(parents=True, exist_ok=True)

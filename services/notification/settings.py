@@ -24,7 +24,11 @@ Retries and delivery
                                 slowest answer — SMTP's timeout is per reply)
   AQ_DELIVERY_POLL_SECONDS      how often the timer looks for due deliveries and digests (default 2)
   AQ_DELIVERY_CONCURRENCY       deliveries handed over at the same time by one worker (default 8)
-  AQ_DELIVERY_BATCH             deliveries claimed at a time (default 100)
+  AQ_DELIVERY_BATCH             deliveries claimed at a time (default 200; all are handed over within one lease)
+  AQ_DELIVERY_HANDOVER_BATCH    at most this many deliveries of one channel handed over together: one session, one
+                                checkpoint statement and one statement for their outcomes (default 20). A sender
+                                killed mid-batch leaves up to this many in doubt (unconfirmed, for staff, on channels
+                                that cannot recognise a repeat); 1: one at a time, the narrowest window
 Acknowledgements (回执)
   AQ_ACK_LEVELS, AQ_LINK_SECRET, AQ_PUBLIC_URL, AQ_ACK_EXPIRY_DAYS, AQ_ACK_REMIND_DAYS, AQ_ACK_OVERDUE_DAYS,
   AQ_ACK_SAME_CLIENT_MINUTES    see domain/ack_policy.py
@@ -63,7 +67,8 @@ class NotificationSettings:
     lease_seconds: float = 60.0
     poll_seconds: float = 2.0
     concurrency: int = 8
-    batch_size: int = 100
+    batch_size: int = 200
+    handover_batch: int = 20
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     acknowledgement: AckSettings = field(default_factory=AckSettings)
 
@@ -118,7 +123,8 @@ def load(env: Mapping[str, str] | None = None, channels: Mapping[str, Mapping[st
         lease_seconds=_number(env, "AQ_DELIVERY_LEASE_SECONDS", 60.0),
         poll_seconds=_number(env, "AQ_DELIVERY_POLL_SECONDS", 2.0),
         concurrency=max(1, int(_number(env, "AQ_DELIVERY_CONCURRENCY", 8))),
-        batch_size=max(1, int(_number(env, "AQ_DELIVERY_BATCH", 100))),
+        batch_size=max(1, int(_number(env, "AQ_DELIVERY_BATCH", 200))),
+        handover_batch=max(1, int(_number(env, "AQ_DELIVERY_HANDOVER_BATCH", 20))),
         zone=ZoneInfo(env.get("AQ_TIMEZONE") or "Asia/Shanghai"),
         acknowledgement=ack_policy.load(env),
     )

@@ -12,6 +12,17 @@ A sender that dies before its checkpoint sent nothing, so its delivery is simply
 after it leaves the delivery in doubt: it is sent again only by a channel whose provider recognises a repeat
 (``idempotent``: the SMS gateway with client reference ids); otherwise it is marked ``unconfirmed`` for staff.
 
+Batches. The service hands a channel several messages at once: ``deliver_batch(messages, checkpoint)``, one result
+per message, in order. A channel that can hand several messages over on one connection (e-mail: one SMTP session)
+overrides it and calls the batch checkpoint ONCE, with the keys of every message it has not finished, right before
+its first point of no return; the service records all of them "handed over" in one statement and answers the keys
+this sender still owns. The channel then completes only those, and may pass later messages' points of no return
+without asking again: a sender that dies mid-batch leaves every message of that checkpoint in doubt (up to the
+batch size, AQ_DELIVERY_HANDOVER_BATCH), which is the price of one statement instead of one per message. A channel
+that only implements ``deliver`` keeps exactly the one-message protocol: the service hands it one message at a time
+(``hands_over_batches``), and the default ``deliver_batch`` calls ``deliver`` for each message it is given, each
+with a checkpoint of its own.
+
 Settings. Each channel documents its settings in ``SETTINGS`` (name -> description). The service reads them from
 ``AQ_CHANNEL_<NAME>_<SETTING>`` environment variables (e.g. ``AQ_CHANNEL_SMS_URL``) or the ``CHANNELS`` section of
 its configuration, so adding a channel is one module and one entry point, nothing else. Every channel also takes
@@ -19,8 +30,13 @@ its configuration, so adding a channel is one module and one entry point, nothin
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Literal, Mapping
+from typing import Any, Callable, ClassVar, Collection, Literal, Mapping, Sequence
+
+from services.notification.domain.redact import redact
+
+log = logging.getLogger(__name__)
 
 SENT = "sent"
 FAILED_TEMPORARY = "failed_temporary"   # the same message may go through later (server busy, network down)
@@ -29,6 +45,9 @@ ABANDONED = "abandoned"                 # not sent: this sender lost its claim b
 DeliveryStatus = Literal["sent", "failed_temporary", "failed_permanent", "abandoned"]
 
 Checkpoint = Callable[[], bool]
+# The keys of the messages about to pass their point of no return -> the keys this sender still owns (now durably
+# "handed over"); the others must not be sent.
+BatchCheckpoint = Callable[[Sequence[str]], Collection[str]]
 
 COMMON_SETTINGS = {"rate_per_minute": "at most this many messages a minute per service instance (0: no limit)"}
 
@@ -84,6 +103,35 @@ class Channel:
 
     def deliver(self, message: OutgoingMessage, checkpoint: Checkpoint | None = None) -> DeliveryResult:
         raise NotImplementedError
+
+    def deliver_batch(self, messages: Sequence[OutgoingMessage],
+                      checkpoint: BatchCheckpoint | None = None) -> list[DeliveryResult]:
+        """Deliver several messages, one result each, in order. This default hands them over one by one through
+        ``deliver``, each passing a checkpoint of its own (see the module's docstring)."""
+        return [self._deliver_alone(message, checkpoint) for message in messages]
+
+    @classmethod
+    def hands_over_batches(cls) -> bool:
+        """Whether the channel hands several messages over at once (it overrides ``deliver_batch``). The service gives
+        any other channel its notices one at a time, each recorded as soon as its answer is in: a batch would only
+        hold back the outcomes of a slow provider's messages, past their leases."""
+        return cls.deliver_batch is not Channel.deliver_batch
+
+    def _deliver_alone(self, message: OutgoingMessage, checkpoint: BatchCheckpoint | None) -> DeliveryResult:
+        handed_over = False
+
+        def own_checkpoint() -> bool:
+            nonlocal handed_over
+            handed_over = checkpoint is None or message.key in checkpoint([message.key])
+            return handed_over
+        try:
+            return self.deliver(message, own_checkpoint)
+        except Exception as error:
+            # A channel's bug must neither lose this notice (it is tried again) nor take the rest of the batch with
+            # it; after the hand-over the provider may have it, so it is in doubt like any lost answer.
+            log.exception("channel %s failed on notice %s", self.name, message.key)
+            return DeliveryResult(FAILED_TEMPORARY, f"{type(error).__name__}: {redact(str(error))}",
+                                  in_doubt=handed_over)
 
     def health(self) -> bool:
         """Whether the channel can deliver now (for the service's health check); must not raise."""

@@ -57,11 +57,13 @@ class SmtpStandIn:
     """An SMTP server on a free port. ``rcpt_replies[address]`` / ``data_replies[address]``: replies to use (in
     order) instead of accepting; ``hold_rcpt[address]`` stops before accepting the recipient (before the client's
     point of no return); ``hold_after_data[address]`` keeps the message and then stops before answering the final
-    "." (after it)."""
+    "." (after it). ``pipelining``: advertise PIPELINING (RFC 2920) in the EHLO answer — aiosmtpd reads commands
+    one by one from its buffer, so it serves pipelined clients, but does not say so by itself."""
 
     def __init__(self, tls_files: tuple[Path, Path] | None = None, implicit_tls: bool = False,
-                 credentials: tuple[str, str] | None = None):
+                 credentials: tuple[str, str] | None = None, pipelining: bool = False):
         self.port = free_port()
+        self.pipelining = pipelining
         self.received: list[tuple[str, list[str], bytes]] = []
         self.rcpt_replies: dict[str, list[str]] = defaultdict(list)
         self.data_replies: dict[str, list[str]] = defaultdict(list)
@@ -92,6 +94,10 @@ class SmtpStandIn:
     @property
     def url(self) -> str:
         return f"smtp://127.0.0.1:{self.port}"
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return responses[:-1] + ["250-PIPELINING", responses[-1]] if self.pipelining else responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.hold_rcpt:
