@@ -32,6 +32,8 @@ from services.notification.domain.ack_policy import (
     ACKNOWLEDGED, OPEN, SUPERSEDED, WITHDRAWN, AckSettings,
 )
 from services.notification.domain.recipients import GUARDIAN, NoticeSpec
+from services.notification.keyed_updates import update_by_key
+from shared.bulk import insert_rows
 from shared.db import is_postgres
 
 log = logging.getLogger(__name__)
@@ -112,24 +114,45 @@ def request(conn, specs: Iterable[NoticeSpec], changes: Mapping[str, Mapping[str
                      "level": change["new_level"], "context": json.dumps(spec.context, ensure_ascii=False),
                      "status": OPEN, "requested_at": now, "expires_at": expiries[key], "opened_count": 0,
                      "correlation_id": correlation_id})
-    for row in rows:       # the newer notice is the one to acknowledge; the older one is not reminded any more
-        conn.execute(update(a).where(a.c.recipient_id == row["recipient_id"], a.c.status == OPEN,
-                                     a.c.cause != row["cause"])
-                     .values(status=SUPERSEDED, closed_note=f"superseded by {row['ack_id']} ({row['level']})"))
-    if rows:
-        conn.execute(insert(a), rows)
+    _supersede(conn, rows)
+    insert_rows(conn, a, rows)
     return expiries
+
+
+def _supersede(conn, rows: list[dict]) -> None:
+    """The newer notice is the one to acknowledge: a recipient's open requests of other causes are superseded by
+    the first of ``rows`` (new requests) addressed to them, and not reminded any more. (A new request's cause is
+    never one the recipient has a request of already: ``request`` asks once per cause and recipient.)"""
+    a = tables.acknowledgements
+    first: dict[str, dict] = {}
+    for row in rows:
+        first.setdefault(row["recipient_id"], row)
+    recipients = sorted(first)
+    superseded = []
+    for start in range(0, len(recipients), 500):
+        for old in conn.execute(select(a.c.ack_id, a.c.recipient_id).where(
+                a.c.recipient_id.in_(recipients[start:start + 500]), a.c.status == OPEN)):
+            newer = first[old.recipient_id]
+            superseded.append({"ack_id": old.ack_id, "status": SUPERSEDED,
+                               "closed_note": f"superseded by {newer['ack_id']} ({newer['level']})"})
+    # still open: a request acknowledged meanwhile keeps its acknowledgement
+    update_by_key(conn, a, superseded, ("ack_id",), where=a.c.status == OPEN)
 
 
 def withdraw_lifted(conn, changes: Iterable[Mapping[str, Any]]) -> int:
     """A lifted warning needs no acknowledgement any more: its open requests are withdrawn (not reminded, not
     handed to the head teacher). Returns how many."""
     a = tables.acknowledgements
-    count = 0
+    lifted: dict[str, set[str]] = defaultdict(set)       # semester -> students
     for change in changes:
         if change["kind"] == "lifted":
+            lifted[change["semester"]].add(change["student_id"])
+    count = 0
+    for semester, students in sorted(lifted.items()):
+        ids = sorted(students)
+        for start in range(0, len(ids), 500):
             count += conn.execute(update(a).where(
-                a.c.student_id == change["student_id"], a.c.semester == change["semester"], a.c.status == OPEN)
+                a.c.student_id.in_(ids[start:start + 500]), a.c.semester == semester, a.c.status == OPEN)
                 .values(status=WITHDRAWN, closed_note="warning lifted")).rowcount
     return count
 
@@ -322,13 +345,13 @@ def _remind_batch(engine, settings, enabled: set[str], now: datetime) -> int:
             select(a).where(a.c.status == OPEN, a.c.reminded_at.is_(None), a.c.requested_at <= ack.remind_cutoff(now),
                             a.c.expires_at > now)
             .order_by(a.c.requested_at, a.c.ack_id).limit(ack.batch_size), engine)).mappings()]
+        specs = []
         for row in rows:
             context = {**json.loads(row["context"]), "audience": row["recipient_kind"],
                        "requested_on": _aware(row["requested_at"]).astimezone(settings.zone).date().isoformat()}
-            spec = ack_policy.reminder_spec(row, context)
-            links = Links(ack, {(spec.cause, spec.recipient_id): row["expires_at"]}, settings.zone)
-            handlers.store_notices(conn, [spec], settings, enabled, correlation_id=row["correlation_id"],
-                                   event_id=row["ack_id"], now=now, links=links)
+            specs.append((ack_policy.reminder_spec(row, context), row["correlation_id"], row["ack_id"]))
+        expiries = {(spec.cause, spec.recipient_id): row["expires_at"] for (spec, _, _), row in zip(specs, rows)}
+        handlers.store_spec_notices(conn, specs, settings, enabled, now, Links(ack, expiries, settings.zone))
         if rows:
             conn.execute(update(a).where(a.c.ack_id.in_([r["ack_id"] for r in rows])).values(reminded_at=now))
     return len(rows)

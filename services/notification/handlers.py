@@ -16,14 +16,14 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Iterable
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 
 from services.notification import acknowledgements, tables
 from services.notification.domain import ack_policy
 from services.notification.domain.recipients import (
     STAFF, NoticeSpec, People, flag_major, notices_for_course_flag, notices_for_warning_change,
 )
-from services.notification.domain.rendering import RenderedNotice, normalise_locale, render
+from services.notification.domain.rendering import LINK_STAND_IN, RenderedNotice, normalise_locale, render
 from services.notification.domain.lists import notices_for_counselor_list
 from services.notification.domain.review import notices_for_release_pending
 from services.notification.domain.routing import parse_routes, usable
@@ -31,7 +31,9 @@ from services.notification.domain.schedule import next_digest_at
 from services.notification.domain.tasks import (
     TaskItem, closed_task_ids, digest_spec, is_urgent_change, item_for, items_for_reminder,
 )
+from services.notification.keyed_updates import update_by_key
 from services.notification.settings import NotificationSettings
+from shared.bulk import insert_rows
 from shared.db import is_postgres, lock_keys
 
 log = logging.getLogger(__name__)
@@ -88,40 +90,50 @@ def store_notices(conn, specs: list[NoticeSpec], settings: NotificationSettings,
                   links: "acknowledgements.Links | None" = None) -> int:
     """One pending notice per (cause, recipient, first channel of each usable route); the rest of each route's
     chain is kept as the notice's fallbacks. Returns how many notices were added. A notice asking for an
-    acknowledgement is rendered on its own, with the link that names it (``links``)."""
+    acknowledgement carries the link that names it (``links``)."""
+    return store_spec_notices(conn, [(spec, correlation_id, event_id) for spec in specs], settings, enabled, now, links)
+
+
+def store_spec_notices(conn, specs: list[tuple[NoticeSpec, str, str]], settings: NotificationSettings,
+                       enabled: Iterable[str], now: datetime, links: "acknowledgements.Links | None" = None) -> int:
+    """``store_notices`` for specs that each come with their (correlation id, event id): the notices of many
+    causes in one statement."""
     if not specs:
         return 0
     enabled = set(enabled)
     n = tables.notices
-    causes = sorted({s.cause for s in specs})
+    causes = sorted({s.cause for s, _, _ in specs})
     existing: set[tuple] = set()
     for start in range(0, len(causes), 500):
         existing |= {tuple(r) for r in conn.execute(
             select(n.c.cause, n.c.recipient_id, n.c.channel).where(n.c.cause.in_(causes[start:start + 500])))}
-    prefs = preferences_of(conn, {s.recipient_id for s in specs})
+    prefs = preferences_of(conn, {s.recipient_id for s, _, _ in specs})
     rows = []
-    for spec in specs:
+    for spec, correlation_id, event_id in specs:
         routes, locale = routes_and_locale(spec.recipient_kind, prefs.get(spec.recipient_id), settings, enabled)
         if not routes:
             log.warning("no enabled channel on the routes of %s %s: %s is not told", spec.recipient_kind,
                         spec.recipient_id, spec.cause)
+        # Rendered once per spec, whatever the number of its channels; a notice's own acknowledgement link is put
+        # into the one rendering made with a stand-in for it (RenderedNotice.with_link).
         rendered: RenderedNotice | None = None
+        linked: RenderedNotice | None = None
         for chain in routes:
             channel, fallbacks = chain[0], chain[1:]
             key = (spec.cause, spec.recipient_id, channel)
             if key in existing:
                 continue     # told already: one notice per cause, recipient and channel
             existing.add(key)
-            if links is not None and spec.requires_acknowledgement:
-                notice_id = new_notice_id()
-                own = replace(spec, context={**spec.context, "ack": links.context(notice_id, spec, channel)})
-                rows.append(_notice_row(spec, render(own, locale), channel, fallbacks, locale, correlation_id,
-                                        event_id, now, notice_id=notice_id))
-                continue
-            rendered = rendered or render(spec, locale)
-            rows.append(_notice_row(spec, rendered, channel, fallbacks, locale, correlation_id, event_id, now))
-    if rows:
-        conn.execute(n.insert(), rows)
+            notice_id = new_notice_id()
+            ack = links.context(notice_id, spec, channel) if links is not None else None
+            if ack is not None:
+                linked = linked or render(
+                    replace(spec, context={**spec.context, "ack": {**ack, "url": LINK_STAND_IN}}), locale)
+                own = linked.with_link(ack["url"])
+            else:
+                own = rendered = rendered or render(spec, locale)
+            rows.append(_notice_row(spec, own, channel, fallbacks, locale, correlation_id, event_id, now, notice_id))
+    insert_rows(conn, n, rows)
     return len(rows)
 
 
@@ -130,8 +142,8 @@ def new_notice_id() -> str:
 
 
 def _notice_row(spec: NoticeSpec, rendered: RenderedNotice, channel: str, fallbacks: tuple[str, ...], locale: str,
-                correlation_id: str, event_id: str, now: datetime, notice_id: str | None = None) -> dict:
-    return {"notice_id": notice_id or new_notice_id(), "cause": spec.cause, "kind": spec.kind,
+                correlation_id: str, event_id: str, now: datetime, notice_id: str) -> dict:
+    return {"notice_id": notice_id, "cause": spec.cause, "kind": spec.kind,
             "recipient_kind": spec.recipient_kind, "recipient_id": spec.recipient_id, "channel": channel,
             "subject": rendered.subject[:255], "text": rendered.text, "html": rendered.html,
             "short_text": rendered.short, "locale": locale,
@@ -228,40 +240,59 @@ def _store_items(uow, event: dict, items: list[TaskItem], settings: Notification
                      "task": json.dumps(item.task, ensure_ascii=False, default=str), "urgent": urgent,
                      "bucket_at": now if urgent else digest_at, "digest_cause": None,
                      "correlation_id": uow.correlation_id, "event_id": event["id"], "created_at": now})
-    if rows:
-        conn.execute(insert(t), rows)
+    insert_rows(conn, t, rows)
     return len(rows)
+
+
+FLUSH_RECIPIENTS = 500      # staff members flushed in one transaction
 
 
 def flush_task_notices(engine, settings: NotificationSettings, enabled: Iterable[str], now: datetime) -> int:
     """Turn the task items that are due (their digest time came, or urgent) into notices: one digest per staff
-    member per digest time, one urgent notice per staff member and upload. Returns how many notices were made."""
+    member per digest time, one urgent notice per staff member and upload. Returns how many notices were made.
+
+    The staff members with items due are done together, up to FLUSH_RECIPIENTS in one transaction (their digest
+    locks taken at once, in key order): a flush follows every event, and should cost a few statements, not a few
+    per staff member."""
     now = now.astimezone(timezone.utc)     # stored as UTC (SQLite keeps no zone)
     t = tables.task_items
     with engine.connect() as conn:
-        recipients = list(conn.execute(select(t.c.recipient_id).where(
-            t.c.digest_cause.is_(None), t.c.bucket_at <= now).distinct()).scalars())
+        recipients = sorted(conn.execute(select(t.c.recipient_id).where(_due(now)).distinct()).scalars())
     made = 0
-    for recipient in recipients:
+    for start in range(0, len(recipients), FLUSH_RECIPIENTS):
         with engine.begin() as conn:
-            lock_keys(conn, [f"digest:{recipient}"])
-            query = select(t).where(t.c.recipient_id == recipient, t.c.digest_cause.is_(None), t.c.bucket_at <= now)
-            if is_postgres(engine):
-                query = query.with_for_update()
-            items = [dict(row) for row in conn.execute(query.order_by(t.c.created_at, t.c.item_key)).mappings()]
-            groups: dict[tuple, list[dict]] = defaultdict(list)
-            for item in items:
-                item["task"] = json.loads(item["task"])
-                groups[("urgent", item["correlation_id"]) if item["urgent"] else ("digest",)].append(item)
-            for group, members in groups.items():
-                urgent = group[0] == "urgent"
-                cause = _task_cause(conn, recipient, members, urgent, settings, now)
-                spec = digest_spec(recipient, cause, members, urgent, now.astimezone(settings.zone).date())
-                correlation_id = members[0]["correlation_id"] if urgent else cause
-                made += store_notices(conn, [spec], settings, enabled, correlation_id=correlation_id,
-                                      event_id=members[0]["event_id"], now=now)
-                conn.execute(update(t).where(t.c.item_key.in_([m["item_key"] for m in members]))
-                             .values(digest_cause=cause))
+            made += _flush(conn, recipients[start:start + FLUSH_RECIPIENTS], settings, enabled, now)
+    return made
+
+
+def _due(now: datetime):
+    t = tables.task_items
+    return and_(t.c.digest_cause.is_(None), t.c.bucket_at <= now)
+
+
+def _flush(conn, recipients: list[str], settings: NotificationSettings, enabled: Iterable[str], now: datetime) -> int:
+    t = tables.task_items
+    lock_keys(conn, [f"digest:{recipient}" for recipient in recipients])
+    query = select(t).where(t.c.recipient_id.in_(recipients), _due(now))
+    if is_postgres(conn.engine):
+        query = query.with_for_update()
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for row in conn.execute(query.order_by(t.c.recipient_id, t.c.created_at, t.c.item_key)).mappings():
+        item = dict(row)
+        item["task"] = json.loads(item["task"])
+        group = ("urgent", item["correlation_id"]) if item["urgent"] else ("digest",)
+        groups[(item["recipient_id"], *group)].append(item)
+    specs, told = [], {}
+    for (recipient, *group), members in groups.items():
+        urgent = group[0] == "urgent"
+        cause = _task_cause(conn, recipient, members, urgent, settings, now)
+        spec = digest_spec(recipient, cause, members, urgent, now.astimezone(settings.zone).date())
+        specs.append((spec, members[0]["correlation_id"] if urgent else cause, members[0]["event_id"]))
+        told[cause] = [m["item_key"] for m in members]
+    made = store_spec_notices(conn, specs, settings, enabled, now)
+    # each item names the notice that told it
+    update_by_key(conn, t, [{"item_key": key, "digest_cause": cause} for cause, keys in told.items() for key in keys],
+                  ("item_key",))
     return made
 
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import escape
 
 from services.notification.domain.recipients import NoticeSpec
 
@@ -28,12 +30,28 @@ LOCALES = ("zh", "en")
 MEASURE_DECIMALS = {"gpa": 2}
 
 
+# Stands in for a notice's own acknowledgement link while the texts are rendered (``with_link``): letters and digits
+# only, so HTML-escaping leaves it as it is.
+LINK_STAND_IN = "aqAckLinkStandIn5e0c1b7d"
+
+
 @dataclass(frozen=True)
 class RenderedNotice:
     subject: str
     text: str
     html: str
     short: str = ""     # the SMS text
+
+    def with_link(self, url: str) -> "RenderedNotice":
+        """These texts, rendered with LINK_STAND_IN as ``ack.url``, with the notice's own link in its place: one
+        rendering serves every channel of a notice that asks for an acknowledgement (each notice has its own link).
+        The same texts as rendering with ``url`` itself, because templates print the link as it is
+        (``{{ ack.url }}``: escaped in HTML, as here); tests/unit/notification/test_ack_templates.py checks it."""
+        escaped = str(escape(url))
+        return RenderedNotice(subject=self.subject.replace(LINK_STAND_IN, url),
+                              text=self.text.replace(LINK_STAND_IN, url),
+                              html=self.html.replace(LINK_STAND_IN, escaped),
+                              short=self.short.replace(LINK_STAND_IN, url))
 
 
 def normalise_locale(locale: str | None) -> str:
@@ -70,14 +88,37 @@ def percent(fraction: float | None) -> str:
     return f"{round(float(fraction) * 100, 1):g}%"
 
 
+class _NoticeEnvironment(Environment):
+    """Jinja's environment with two lookups made cheap; they were about half of rendering a notice.
+
+    * ``student.name``: Jinja looks an attribute up first and an item only when that fails. The values of a notice
+      are plain dicts, so every lookup raised and caught an AttributeError. A key of a plain dict is taken at once
+      here, anything else looked up as Jinja does; the two orders only differ for a key named like a dict method
+      (``items``, ``get``…), and a template writing ``x.items`` would mean that key.
+    * A template's globals: a plain dict (a copy of the environment's) instead of a ChainMap over them. Every
+      ``{% from … import … %}`` compares the importing and the imported template's globals, slowly through a
+      ChainMap. The environment's globals are set before the first template loads and never change."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+    def make_globals(self, d):
+        return {**self.globals, **(d or {})}
+
+
 def _environment() -> Environment:
-    env = Environment(
+    env = _NoticeEnvironment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
         undefined=StrictUndefined,     # a misspelt variable is an error in tests, not a silent gap in a notice
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates ship with the code: compiled once per process, not checked on disk at every use (a stat per
+        # template and imported template, thousands per upload).
+        auto_reload=False,
     )
     env.filters.update(num=number, measure=measure, percent=percent)
     return env
@@ -105,6 +146,7 @@ def render(spec: NoticeSpec, locale: str = DEFAULT_LOCALE) -> RenderedNotice:
     return RenderedNotice(subject=subject, text=text, html=html, short=_one_line(short))
 
 
+@lru_cache(maxsize=None)
 def _template(locale: str, name: str, part: str, fallback: str | None = None):
     names = [f"{locale}/{name}.{part}.j2"]
     if fallback:

@@ -147,6 +147,19 @@ def test_a_redelivered_cause_asks_once_and_an_escalation_supersedes_the_older_re
     assert answer["status"] == "error" and answer["error"] == "withdrawn" and "newer notice" in answer["message"]
 
 
+def test_an_escalation_leaves_an_acknowledged_request_alone_and_names_the_newer_one_in_the_others(db):
+    warn(db)
+    token, _ = link_of(db, SID)
+    assert sign(db, token, STUDENT_PC, name="张三")["status"] == "acknowledged"
+    warn(db, change(level="red", kind="escalated", old="orange", change_id="chg-2"), event_id="E-2")
+    requests = {(r["cause"], r["recipient_kind"]): r for r in rows(db, tables.acknowledgements)}
+    assert requests[("chg-1", "student")]["status"] == "acknowledged"
+    assert requests[("chg-1", "student")]["closed_note"] is None
+    newer = requests[("chg-2", "guardian")]["ack_id"]
+    assert requests[("chg-1", "guardian")]["status"] == "superseded"
+    assert requests[("chg-1", "guardian")]["closed_note"] == f"superseded by {newer} (red)"
+
+
 def test_a_lifted_warning_withdraws_what_is_still_open(db):
     warn(db)
     token, _ = link_of(db, SID)

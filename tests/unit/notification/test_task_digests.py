@@ -143,6 +143,25 @@ def test_reminders_go_to_the_holder_and_escalations_to_the_superior(db):
     assert "专题班会" in texts["C2021"] and "T1001 负责，已逾期 14 天，上报给您" in texts["C2021"]
 
 
+def test_many_staff_members_flushed_together_each_get_their_own_digest_and_urgent_notice(db, monkeypatch):
+    monkeypatch.setattr(handlers, "FLUSH_RECIPIENTS", 2)      # five staff members: three transactions
+    staff = [f"T100{n}" for n in range(5)]
+    warning(db, "chg-r", "red", "E-w", at(5, 10))
+    tasks_changed(db, [task(f"T-{n}", assignee=who) for n, who in enumerate(staff)]
+                  + [task(f"T-r{n}", assignee=who, kind="integrity_talk", cause="integrity_talk:chg-r")
+                     for n, who in enumerate(staff)], "E-1", at(5, 10))
+    assert flush(db, at(6, 8)) == 20                           # per person: a digest and an urgent notice, 2 channels
+    told = {(n["recipient_id"], n["kind"], n["channel"]) for n in task_notices(db)}
+    assert told == {(who, kind, channel) for who in staff for kind in ("task_digest", "task_urgent")
+                    for channel in ENABLED}
+    with db[0].connect() as conn:
+        items = [dict(r) for r in conn.execute(select(tables.task_items)).mappings()]
+    # every item names the notice that told it: its own recipient's digest or urgent notice
+    assert sorted((item["recipient_id"], *item["digest_cause"].split(":")[:2]) for item in items) == \
+        sorted((who, kind, who) for who in staff for kind in ("digest", "urgent"))
+    assert flush(db, at(6, 9)) == 0
+
+
 def test_task_notices_can_be_switched_off(db):
     engine, settings = db
     db_off = (engine, NotificationSettings(**{**vars(settings), "tell_tasks": False}))
