@@ -15,8 +15,10 @@ import logging
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta, timezone
+from operator import itemgetter
 
-from sqlalchemy import delete, func, select, update
+import orjson
+from sqlalchemy import bindparam, delete, func, select, update
 
 from services.advising import tables
 from services.advising.domain import lists as domain
@@ -25,30 +27,101 @@ from services.advising.domain.records import ValidationError, check_record
 from services.advising.domain.tasks import NoResponsible
 from services.advising.handlers import _announce, _create, _history, _json, _rejected, college_day, record_event, utc_now
 from shared.academic.scores import ScoreError, read_score
-from shared.bulk import upsert_rows
+from shared.bulk import insert_tuples, upsert_rows, upsert_tuples
 from shared.clock import college_timezone
 from shared.db import lock_keys
 
 log = logging.getLogger(__name__)
-RESULT_KEY = ("student_id", "semester", "course_code", "exam_type")
+# A record in semester_records.records (tables.py): [course_code, exam_type, course_name, course_type, score, credits]
+_RECORD_TEXTS = itemgetter("course_code", "exam_type", "course_name", "course_type", "score")
 
 
 # --- what the lists are built from -------------------------------------------------------------------------------
 
 def record_results(uow, records: Iterable[Mapping], now: datetime | None = None) -> int:
     """Keep each record's result (a correction replaces it) and mark its semester touched."""
-    rows: dict[tuple, dict] = {}
+    records = list(records)
+    unreadable = _unreadable({r["score"] for r in records})      # each distinct score read once
+    semesters: dict[tuple[str, str], dict[tuple[str, str], list]] = {}
     for r in records:
-        try:
-            failed = read_score(r["score"]).is_fail
-        except ScoreError:       # grades validated it; a score this service cannot read must not stop the batch
+        if unreadable and r["score"] in unreadable:
+            # Grades validated it; a score this service cannot read must not stop the batch.
             log.warning("unreadable score %r for %s %s", r["score"], r["student_id"], r["course_code"])
             continue
-        row = {k: r[k] for k in RESULT_KEY + ("course_name", "course_type", "score")}
-        rows[tuple(row[k] for k in RESULT_KEY)] = {**row, "credits": float(r["credits"]), "failed": failed}
-    upsert_rows(uow.conn, tables.semester_results, list(rows.values()), RESULT_KEY)
-    touch(uow, {row["semester"] for row in rows.values()}, now)
-    return len(rows)
+        record = [*_RECORD_TEXTS(r), float(r["credits"])]
+        key = (r["student_id"], r["semester"])
+        kept = semesters.get(key)
+        if kept is None:
+            kept = semesters[key] = {}
+        kept[(record[0], record[1])] = record
+    _store_semesters(uow.conn, semesters)
+    touch(uow, {semester for _, semester in semesters}, now)
+    return sum(len(kept) for kept in semesters.values())
+
+
+def _unreadable(scores) -> set:
+    unreadable = set()
+    for score in scores:
+        try:
+            read_score(score)
+        except ScoreError:
+            unreadable.add(score)
+    return unreadable
+
+
+def _store_semesters(conn, semesters: dict[tuple[str, str], dict[tuple[str, str], list]]) -> None:
+    """Lay the records over what each student's semester holds (a correction keeps its place, a new record goes
+    last) and write the semesters that changed: new ones inserted, changed ones upserted (an upsert costs
+    PostgreSQL half as much again as an insert, conflict or not). The students' locks keep another batch about
+    them (a correction in another upload) from writing between the look and the write."""
+    students = sorted({student_id for student_id, _ in semesters})
+    if not students:
+        return
+    lock_keys(conn, ("advising-results:" + s for s in students))
+    stored = _stored_semesters(conn, students)
+    new, changed = [], []
+    for (student_id, semester), arrived in semesters.items():
+        before = stored.get((student_id, semester))
+        records = arrived
+        if before is not None:
+            records = {(kept[0], kept[1]): kept for kept in orjson.loads(before)}
+            records.update(arrived)
+        text = orjson.dumps(list(records.values())).decode()
+        # Result.is_fail, without a property call per record.
+        failed = any(read_score(record[4]).passed is False for record in records.values())
+        row = (student_id, semester, failed, text)
+        if before is None:
+            new.append(row)
+        elif text != before:
+            changed.append(row)
+    insert_tuples(conn, tables.semester_records, _SEMESTER_COLUMNS, new)
+    upsert_tuples(conn, tables.semester_records, _SEMESTER_COLUMNS, changed, ("student_id", "semester"))
+
+
+_SEMESTER_COLUMNS = ("student_id", "semester", "failed", "records")
+
+
+def _stored_semesters(conn, students: list[str]) -> dict[tuple[str, str], str]:
+    """(student, semester) -> its records as stored (JSON), for the students (sorted ids)."""
+    found = {}
+    for start in range(0, len(students), 500):
+        chunk = students[start:start + 500]
+        for student_id, semester, records in conn.execute(_STORED, {"first": chunk[0], "last": chunk[-1],
+                                                                     "students": chunk}):
+            found[(student_id, semester)] = records
+    return found
+
+
+def _stored_query():
+    s = tables.semester_records
+    # The bounds let PostgreSQL use the primary key before the table has statistics (a new database's first
+    # upload); with IN alone it scanned the whole table for every batch.
+    return select(s.c.student_id, s.c.semester, s.c.records).where(
+        s.c.student_id.between(bindparam("first"), bindparam("last")),
+        s.c.student_id.in_(bindparam("students", expanding=True)))
+
+
+_STORED = _stored_query()        # built once: every record batch runs it
 
 
 def record_warnings(uow, changes: Iterable[Mapping], occurred_at: datetime, now: datetime | None = None) -> None:
@@ -96,12 +169,12 @@ def settled_marks(conn, now: datetime, settle_seconds: float) -> list[dict]:
 
 def candidates(conn, semester: str) -> tuple[dict[str, list[dict]], dict[str, dict]]:
     """(student -> failed courses of the semester, student -> warning at the semester) for everyone on a list."""
-    r, w = tables.semester_results, tables.warning_levels
-    failing = sorted(set(conn.execute(select(r.c.student_id).where(r.c.semester == semester, r.c.failed)).scalars()))
-    rows = []
-    for start in range(0, len(failing), 500):
-        rows.extend(conn.execute(select(r).where(r.c.semester == semester,
-                                                 r.c.student_id.in_(failing[start:start + 500]))).mappings())
+    s, w = tables.semester_records, tables.warning_levels
+    rows = [{"student_id": student_id, "course_code": code, "course_name": name, "credits": credits,
+             "course_type": course_type, "score": score}
+            for student_id, records in conn.execute(select(s.c.student_id, s.c.records).where(
+                s.c.semester == semester, s.c.failed).order_by(s.c.student_id))
+            for code, _exam_type, name, course_type, score, credits in orjson.loads(records)]
     warned = {row["student_id"]: {"level": row["level"], "escalated": row["escalated"],
                                   "reasons": json.loads(row["reasons"])}
               for row in conn.execute(select(w).where(w.c.semester == semester, w.c.level != "none")).mappings()}

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from operator import itemgetter
 
 from sqlalchemy import select
 
@@ -16,11 +18,19 @@ from services.warnings.domain.policy import PolicyError
 from services.warnings.policy_store import (
     installed_versions, lock_policy, parse, record_installation,
 )
-from shared.bulk import upsert_rows
+from shared.bulk import insert_tuples, upsert_rows, upsert_tuples
 from shared.db import lock_keys
 
 RECORD_KEY = ("student_id", "semester", "course_code", "exam_type")
-RECORD_FIELDS = RECORD_KEY + ("course_name", "credits", "course_type", "score")
+# grade_records is written and read in the order of GradeRecord's fields: a record is a row as it is.
+RECORD_COLUMNS = GradeRecord._fields
+_key_of = itemgetter(*(RECORD_COLUMNS.index(k) for k in RECORD_KEY))
+# Statements every record batch runs, built once (release.of_students).
+_STORED = select(*(tables.grade_records.c[f] for f in RECORD_COLUMNS)).where(
+    *release.of_students(tables.grade_records.c.student_id))
+_ANNOUNCED = select(*(tables.warnings.c[f] for f in ("student_id", "semester", "level", "status", "escalated",
+                                                        "reasons", "policy_version"))).where(
+    *release.of_students(tables.warnings.c.student_id))
 # Students evaluated per round when a new policy re-evaluates everybody (bounds memory, not the transaction).
 CHUNK = 500
 # An installation's changes carry the correlation id policy:<version> (64 characters at most, like every id).
@@ -37,8 +47,8 @@ def take_records(uow, records: list[dict], book, now: datetime | None = None) ->
     # does not slip between them. Two batches about one student must not evaluate side by side on stale data.
     release.lock_release(conn, uow.correlation_id, shared=True)
     lock_keys(conn, ["warnings:" + s for s in student_ids])
-    _store_records(conn, records)
-    return reevaluate(uow, student_ids, book.current(conn), now or datetime.now(timezone.utc))
+    histories = _store_records(conn, student_ids, records)
+    return reevaluate(uow, student_ids, book.current(conn), now or datetime.now(timezone.utc), histories)
 
 
 def installation_id(text: str) -> str:
@@ -78,13 +88,15 @@ def install_policy(uow, text: str, installed_by: str, book, now: datetime | None
             "review_required": policy.review_required}
 
 
-def reevaluate(uow, student_ids: list[str], policy, now: datetime) -> list[dict]:
-    """Evaluate the students afresh and compare with what was announced (the ``warnings`` table): equal levels
-    refresh the announced warning (reasons, policy version); different levels become changes for review,
-    replacing or keeping what was already held for that student and semester (review.next_step)."""
+def reevaluate(uow, student_ids: list[str], policy, now: datetime,
+               histories: dict[str, list[GradeRecord]] | None = None) -> list[dict]:
+    """Evaluate the students (sorted ids) afresh and compare with what was announced (the ``warnings`` table):
+    equal levels refresh the announced warning (reasons, policy version) where they differ; different levels
+    become changes for review, replacing or keeping what was already held for that student and semester
+    (review.next_step). ``histories``: the students' records when the caller has them, else they are read."""
     conn = uow.conn
-    history = _records_of(conn, student_ids)
-    announced = _announced_levels(conn, student_ids)
+    history = histories if histories is not None else _records_of(conn, student_ids)
+    announced = _announced(conn, student_ids)
     held = release.held_changes(conn, student_ids)
     held_semesters: dict[str, set[str]] = {}
     for student_id, semester in held:
@@ -93,10 +105,13 @@ def reevaluate(uow, student_ids: list[str], policy, now: datetime) -> list[dict]
     for student_id in student_ids:
         standings = evaluate_student(history.get(student_id, []), policy)
         before = announced.get(student_id, {})
-        differing = {c.semester: c for c in diff_standings(student_id, before, standings)}
+        differing = {c.semester: c for c in diff_standings(student_id, {s: a.level for s, a in before.items()},
+                                                           standings)}
         for semester, standing in standings.items():
             if semester not in differing and standing.level is not None:
-                same_level.append(_standing_row(student_id, semester, standing, policy.version, now))
+                row = _standing_row(student_id, semester, standing, policy.version, now)
+                if _refreshed(before[semester], row):
+                    same_level.append(row)
         for semester in sorted(set(differing) | held_semesters.get(student_id, set())):
             change, row = differing.get(semester), held.get((student_id, semester))
             step = review.next_step(change.new_level if change else None, row.held if row else None)
@@ -117,35 +132,72 @@ def reevaluate(uow, student_ids: list[str], policy, now: datetime) -> list[dict]
     return new_changes
 
 
-def _store_records(conn, records):
-    # Upsert by natural key: a correction simply replaces the record.
-    latest = {tuple(r[k] for k in RECORD_KEY): {f: r[f] for f in RECORD_FIELDS} for r in records}
-    upsert_rows(conn, tables.grade_records, list(latest.values()), RECORD_KEY)
+def _store_records(conn, student_ids: list[str], records: list[dict]) -> dict[str, list[GradeRecord]]:
+    """Store the batch by natural key (a correction simply replaces the record) and return the students' whole
+    histories: what was stored before with the batch laid over it, which is what the table holds now (the
+    students' locks are held), without reading the batch back. New records are inserted and changed ones
+    upserted, equal ones left alone: an upsert costs PostgreSQL half as much again as an insert, conflict or not."""
+    stored = _stored_records(conn, student_ids)
+    arrived = {}
+    for r in records:
+        # Credits as the table gives them back (a float even when the message said 4).
+        record = GradeRecord(r["student_id"], r["semester"], r["course_code"], r["course_name"], float(r["credits"]),
+                             r["course_type"], r["exam_type"], r["score"])
+        arrived[_key_of(record)] = record
+    new, changed = [], []
+    for key, record in arrived.items():
+        before = stored.get(key)
+        if before is None:
+            new.append(record)
+        elif before != record:
+            changed.append(record)
+    insert_tuples(conn, tables.grade_records, RECORD_COLUMNS, new)
+    upsert_tuples(conn, tables.grade_records, RECORD_COLUMNS, changed, RECORD_KEY)
+    stored.update(arrived)
+    return _by_student(stored.values())
 
 
-def _records_of(conn, student_ids) -> dict[str, list[GradeRecord]]:
-    g = tables.grade_records
+def _records_of(conn, student_ids: list[str]) -> dict[str, list[GradeRecord]]:
+    return _by_student(_stored_records(conn, student_ids).values())
+
+
+def _stored_records(conn, student_ids: list[str]) -> dict[tuple, GradeRecord]:
+    """The students' stored records by natural key (``student_ids`` sorted)."""
+    return {_key_of(record): record
+            for record in map(GradeRecord._make, release.rows_of_students(conn, _STORED, student_ids))}
+
+
+def _by_student(records) -> dict[str, list[GradeRecord]]:
     found: dict[str, list[GradeRecord]] = {}
-    for start in range(0, len(student_ids), 500):
-        query = select(*(g.c[f] for f in RECORD_FIELDS)).where(g.c.student_id.in_(student_ids[start:start + 500]))
-        for row in conn.execute(query):
-            found.setdefault(row.student_id, []).append(GradeRecord(
-                student_id=row.student_id, semester=row.semester, course_code=row.course_code,
-                course_name=row.course_name, credits=row.credits, course_type=row.course_type,
-                exam_type=row.exam_type, score=row.score))
+    for record in records:
+        found.setdefault(record.student_id, []).append(record)
     return found
 
 
-def _announced_levels(conn, student_ids) -> dict[str, dict[str, str | None]]:
-    """Announced warnings' levels; a lifted warning counts as no level."""
-    w = tables.warnings
-    found: dict[str, dict[str, str | None]] = {}
-    for start in range(0, len(student_ids), 500):
-        query = select(w.c.student_id, w.c.semester, w.c.level, w.c.status).where(
-            w.c.student_id.in_(student_ids[start:start + 500]))
-        for row in conn.execute(query):
-            found.setdefault(row.student_id, {})[row.semester] = row.level if row.status == "active" else None
+@dataclass(frozen=True)
+class Announced:
+    """An announced warning as the evaluation compares it: its level (None once lifted) and what a refresh of an
+    equal level would rewrite."""
+    level: str | None
+    escalated: bool
+    reasons: str          # JSON
+    policy_version: str
+
+
+def _announced(conn, student_ids: list[str]) -> dict[str, dict[str, Announced]]:
+    """Announced warnings by student and semester (``student_ids`` sorted)."""
+    found: dict[str, dict[str, Announced]] = {}
+    for row in release.rows_of_students(conn, _ANNOUNCED, student_ids):
+        found.setdefault(row.student_id, {})[row.semester] = Announced(
+            row.level if row.status == "active" else None, row.escalated, row.reasons, row.policy_version)
     return found
+
+
+def _refreshed(announced: Announced, row: dict) -> bool:
+    """Whether an equal level's evaluation says something the announced warning does not (its reasons, escalation
+    or policy version): only then is the row rewritten (and its updated_at moves)."""
+    return (announced.escalated, announced.reasons, announced.policy_version) != (
+        row["escalated"], row["reasons"], row["policy_version"])
 
 
 def _standing_row(student_id, semester, standing, policy_version, now) -> dict:

@@ -60,20 +60,41 @@ class HeldRow:
 
 # --- evaluation: record what the newest evaluation decided ------------------------------------------------------
 
-def held_changes(conn, student_ids: list[str]) -> dict[tuple[str, str], HeldRow]:
-    """The change held for each (student, semester): waiting for review or release, or an exclusion in force."""
+def of_students(column) -> tuple:
+    """Where-clauses for "the column is one of the students" given to ``rows_of_students``. The bounds let
+    PostgreSQL use the column's index before the table has statistics (a new database's first upload): with IN
+    alone it scanned the whole table for every batch (~18 ms per batch at 100,000 records)."""
+    return (column.between(bindparam("first_student"), bindparam("last_student")),
+            column.in_(bindparam("students", expanding=True)))
+
+
+def rows_of_students(conn, statement, student_ids: list[str], chunk: int = 500):
+    """The rows of a statement built with ``of_students``, for the students (ids sorted), ``chunk`` at a time."""
+    for start in range(0, len(student_ids), chunk):
+        some = student_ids[start:start + chunk]
+        yield from conn.execute(statement, {"first_student": some[0], "last_student": some[-1], "students": some})
+
+
+def _held_query():
     c = tables.warning_changes
-    held = {}
     in_force = or_(c.c.release_status.in_(review.WAITING),
                    and_(c.c.release_status == review.EXCLUDED, c.c.superseded_by.is_(None)))
-    for start in range(0, len(student_ids), 500):
-        query = select(c.c.change_id, c.c.batch_id, c.c.release_status, c.c.new_level, c.c.student_id, c.c.semester,
-                       c.c.escalated, c.c.reasons, c.c.policy_version) \
-            .where(c.c.student_id.in_(student_ids[start:start + 500]), in_force)
-        for r in conn.execute(query):
-            held[(r.student_id, r.semester)] = HeldRow(
-                review.Held(r.change_id, r.batch_id, r.release_status, r.new_level), r.escalated, r.reasons,
-                r.policy_version)
+    return select(c.c.change_id, c.c.batch_id, c.c.release_status, c.c.new_level, c.c.student_id, c.c.semester,
+                  c.c.escalated, c.c.reasons, c.c.policy_version).where(*of_students(c.c.student_id), in_force)
+
+
+# Built once, like the other statements every record batch runs: building one costs a few tenths of a millisecond.
+_HELD = _held_query()
+
+
+def held_changes(conn, student_ids: list[str]) -> dict[tuple[str, str], HeldRow]:
+    """The change held for each (student, semester): waiting for review or release, or an exclusion in force
+    (``student_ids`` sorted)."""
+    held = {}
+    for r in rows_of_students(conn, _HELD, student_ids):
+        held[(r.student_id, r.semester)] = HeldRow(
+            review.Held(r.change_id, r.batch_id, r.release_status, r.new_level), r.escalated, r.reasons,
+            r.policy_version)
     return held
 
 
@@ -122,9 +143,7 @@ def _batch_for(conn, correlation_id: str, policy, now: datetime) -> tuple[int, b
     b = tables.release_batches
     if policy.review_required:
         def pending():
-            return conn.execute(select(b.c.batch_id).where(b.c.correlation_id == correlation_id,
-                                                           b.c.status == review.BATCH_PENDING)
-                                .order_by(b.c.batch_id.desc()).limit(1)).scalar()
+            return conn.execute(_PENDING_BATCH, {"correlation_id": correlation_id}).scalar()
         found = pending()
         if found is not None:
             return found, False
@@ -140,6 +159,12 @@ def _batch_for(conn, correlation_id: str, policy, now: datetime) -> tuple[int, b
                   "release_at": review.release_moment(now, policy.objection_window_hours)}
     result = conn.execute(insert(b).values(correlation_id=correlation_id, created_at=now, **values))
     return result.inserted_primary_key[0], True
+
+
+_PENDING_BATCH = (select(tables.release_batches.c.batch_id)
+                  .where(tables.release_batches.c.correlation_id == bindparam("correlation_id"),
+                         tables.release_batches.c.status == review.BATCH_PENDING)
+                  .order_by(tables.release_batches.c.batch_id.desc()).limit(1))
 
 
 def _close_emptied(conn, batch_ids) -> None:

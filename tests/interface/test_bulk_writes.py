@@ -27,7 +27,7 @@ things = Table(
 )
 
 AWKWARD = ["", "plain", 'say "hi"', "a,b", "line\nbreak", "tab\there", "back\\slash", "高等数学(1)", "NULL", "\\N",
-           "  spaced  ", "'single'"]
+           "  spaced  ", "'single'", "carriage\rreturn", "crlf\r\n", "\\.", '"']
 
 
 def make_rows(count: int, label_suffix: str = "") -> list[dict]:
@@ -106,3 +106,36 @@ def test_a_failed_copy_rolls_back_with_its_transaction_and_the_session_stays_usa
     with engine.begin() as conn:
         bulk.insert_rows(conn, things, make_rows(bulk.COPY_FROM_ROWS))
     assert len(stored(engine)) == bulk.COPY_FROM_ROWS
+
+
+@pytest.mark.real
+def test_the_scratch_table_starts_empty_in_each_transaction_of_a_connection(engine, monkeypatch):
+    """It is emptied by hand only when the same transaction filled it already; a commit and a rollback empty it."""
+    only_copy(monkeypatch)
+    rows = make_rows(4 * bulk.COPY_FROM_ROWS)
+    first, second, third = (rows[i * bulk.COPY_FROM_ROWS:(i + 1) * bulk.COPY_FROM_ROWS] for i in range(3))
+    with engine.connect() as conn:
+        with conn.begin():
+            bulk.insert_rows(conn, things, first)
+        with pytest.raises(RuntimeError):
+            with conn.begin():
+                bulk.insert_rows(conn, things, second)
+                raise RuntimeError("the handler fails after writing")
+        with conn.begin():
+            bulk.insert_rows(conn, things, third)
+    assert stored(engine) == sorted(first + third, key=lambda r: (r["key"], r["part"]))
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("count", [bulk.COPY_FROM_ROWS + 5, 12], ids=["copy", "execute_values"])
+def test_tuples_are_written_like_dicts(engine, count, monkeypatch):
+    if count >= bulk.COPY_FROM_ROWS:
+        only_copy(monkeypatch)
+    rows = make_rows(count)
+    columns = list(rows[0])
+    with engine.begin() as conn:
+        bulk.insert_tuples(conn, things, columns, [tuple(r[c] for c in columns) for r in rows])
+    changed = make_rows(count + 9, label_suffix=" (corrected)")
+    with engine.begin() as conn:
+        bulk.upsert_tuples(conn, things, columns, [tuple(r[c] for c in columns) for r in changed], ("key", "part"))
+    assert stored(engine) == sorted(changed, key=lambda r: (r["key"], r["part"]))

@@ -64,7 +64,7 @@ def diff_standings(student_id: str, before: Mapping[str, str | Standing | None],
     order. A semester no longer evaluated (its records are gone) counts as no warning. Equal levels are no change,
     even if the reasons or the escalation flag differ: people are told about levels (§5)."""
     changes = []
-    for semester in sorted(set(before) | set(after), key=sort_key):
+    for semester in sorted(set(before) | set(after), key=_order):
         old = level_word(_level(before.get(semester)))
         new = level_word(_level(after.get(semester)))
         if old == new:
@@ -88,3 +88,8 @@ def _level(value: str | Standing | None) -> str | None:
 @lru_cache(maxsize=256)
 def _previous(semester: str) -> str | None:
     return previous_code(semester)
+
+
+@lru_cache(maxsize=256)
+def _order(semester: str) -> tuple[int, int]:
+    return sort_key(semester)

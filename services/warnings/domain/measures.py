@@ -125,9 +125,13 @@ class SemesterView:
 
     def unresolved_failed_credits(self, course_types: Collection[str] = WARNING_COURSE_TYPES) -> CreditSum:
         """§3 应修未得学分: credits of counted courses whose outcome at S is a fail."""
-        failed = tuple(c for c in self.courses.values()
-                       if c.result is not None and c.result.passed is False and c.course_type in course_types)
-        return CreditSum(sum((c.credit_value for c in failed), _ZERO), failed)
+        failed = []
+        total = _ZERO
+        for c in self.courses.values():
+            if c.result is not None and c.result.passed is False and c.course_type in course_types:
+                failed.append(c)
+                total += c.credit_value
+        return CreditSum(total, tuple(failed))
 
     def semester_failed_credits(self, course_types: Collection[str] = WARNING_COURSE_TYPES) -> CreditSum:
         """§3: credits of counted courses with a regular-exam record in S whose best regular / deferred /
@@ -173,12 +177,16 @@ class SemesterView:
     def gpa(self) -> GradePointAverage:
         """§3 GPA over the courses whose OUTCOME at S has a number (合格 / 不合格 / 免修 outcomes are left out,
         even if the course also has numeric records). All course types count."""
-        graded = tuple(c for c in self.courses.values() if c.points is not None)
-        credits = sum((c.credit_value for c in graded), _ZERO)
+        graded = []
+        credits = points = _ZERO
+        for c in self.courses.values():      # one pass: this runs for every semester of every student
+            if c.points is not None:
+                graded.append(c)
+                credits += c.credit_value
+                points += c.points
         if not credits:
-            return GradePointAverage(None, credits, graded)
-        points = sum((c.points for c in graded), _ZERO)
-        return GradePointAverage(points / credits, credits, graded)
+            return GradePointAverage(None, credits, tuple(graded))
+        return GradePointAverage(points / credits, credits, tuple(graded))
 
 
 def semester_views(records: Iterable[GradeRecord]) -> Iterator[SemesterView]:
@@ -200,26 +208,28 @@ def semester_views(records: Iterable[GradeRecord]) -> Iterator[SemesterView]:
         sittings = by_semester[semester]
         if len(sittings) > 1:
             sittings.sort(key=_sitting_order)
-        read_sittings = tuple((record, read(record.score)) for record in sittings)
+        read_sittings = tuple([(record, read(record.score)) for record in sittings])
         for record, reading in read_sittings:
-            current = courses.get(record.course_code)
+            code = record.course_code
+            current = courses.get(code)
             credit_value = _decimal(record.credits)
             if current is None:
                 result = score = points = None
             else:
                 result, score = current.result, current.score
                 points = current.points if current.credit_value == credit_value else None
-            if reading.result.passed is not None:
+            sitting = reading.result
+            if sitting.passed is not None:
                 # A no-result record is ignored by the rules: it never becomes the outcome.
                 # ``better`` returns one of its arguments; on a tie the earlier result stays.
-                if result is None or better(result, reading.result) is not result:
-                    result, score = reading.result, record.score
+                if result is None or better(result, sitting) is not result:
+                    result, score = sitting, record.score
                     points = None
             if points is None and result is not None and result.numeric is not None:
                 points = read(score).grade_point * credit_value
             # Credits, name and type come from the latest record (§3), whatever its score.
-            courses[record.course_code] = CourseResult(record.course_code, record.course_name, record.credits,
-                                                       record.course_type, result, score, credit_value, points)
+            courses[code] = CourseResult(code, record.course_name, record.credits, record.course_type, result, score,
+                                         credit_value, points)
         current = dict(courses)
         yield SemesterView(student, semester, current, read_sittings, previous, first)
         previous = current

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from shared.academic.vocabulary import LEVELS, TOP_ORDINARY_LEVEL, level_rank
 
@@ -18,9 +19,10 @@ ISSUED, ESCALATED, DOWNGRADED, LIFTED = "issued", "escalated", "downgraded", "li
 CHANGE_KINDS = (ISSUED, ESCALATED, DOWNGRADED, LIFTED)
 
 
-@dataclass(frozen=True)
-class GradeRecord:
-    """One sitting, as the warnings service keeps it (teacher and offering college play no part in warnings)."""
+class GradeRecord(NamedTuple):
+    """One sitting, as the warnings service keeps it (teacher and offering college play no part in warnings).
+    (A NamedTuple: every evaluation builds one per record of the students' histories, and a tuple is several
+    times cheaper to build than a frozen dataclass; a row of the service's table is one as it is.)"""
     student_id: str
     semester: str        # YYYY-YYYY-T
     course_code: str

@@ -256,3 +256,36 @@ def test_a_students_tasks_and_lists_for_the_timeline(engine):
     assert (on_list["cohort"], on_list["version"], on_list["status"], on_list["entry"]["level"]) == (
         "2024", 1, "unconfirmed", "yellow")
     assert other == {"student_id": "s2", "tasks": [], "lists": []}
+
+
+def test_a_semesters_results_are_merged_batch_after_batch_and_a_correction_replaces_its_record(engine):
+    """Results are kept one row per student and semester: later batches lay their records over it."""
+    def failed_now():
+        with engine.connect() as conn:
+            return {sid: [(c["course_code"], c["result"]) for c in courses]
+                    for sid, courses in list_handlers.candidates(conn, S)[0].items()}
+    run(engine, list_handlers.record_results, [record("s1", "A", "40"), record("s1", "B", "80"),
+                                               record("s2", "A", "30")])
+    assert failed_now() == {"s1": [("A", "40")], "s2": [("A", "30")]}
+    run(engine, list_handlers.record_results, [record("s1", "A", "70", exam="makeup"),
+                                               record("s2", "A", "50", exam="makeup")], correlation="U-2")
+    assert failed_now() == {"s2": [("A", "50")]}                     # s1 repaired by the make-up
+    run(engine, list_handlers.record_results, [record("s1", "A", "55", exam="makeup")], correlation="U-3")
+    assert failed_now() == {"s1": [("A", "55")], "s2": [("A", "50")]}   # the corrected make-up fails again
+    run(engine, list_handlers.record_results, [record("s1", "B", "20"), record("s2", "A", "65", exam="makeup")],
+        correlation="U-4")
+    assert failed_now() == {"s1": [("A", "55"), ("B", "20")]}
+    with engine.connect() as conn:
+        [kept] = conn.execute(select(tables.semester_records.c.records).where(
+            tables.semester_records.c.student_id == "s1")).scalars().all()
+    assert [(code, exam, score) for code, exam, _, _, score, _ in json.loads(kept)] == [
+        ("A", "regular", "40"), ("B", "regular", "20"), ("A", "makeup", "55")]   # corrections keep their place
+
+
+def test_a_record_whose_score_cannot_be_read_is_left_out_and_the_rest_of_the_batch_is_kept(engine, caplog):
+    run(engine, list_handlers.record_results, [record("s1", "A", "40")])
+    kept = run(engine, list_handlers.record_results, [record("s1", "A", "??"), record("s1", "B", "30")])
+    assert kept == 1 and "unreadable score '??'" in caplog.text
+    with engine.connect() as conn:
+        failed, _ = list_handlers.candidates(conn, S)
+    assert [(c["course_code"], c["result"]) for c in failed["s1"]] == [("A", "40"), ("B", "30")]
