@@ -8,20 +8,23 @@ import hashlib
 import json
 from collections import defaultdict
 from datetime import datetime, timezone
+from operator import itemgetter
 from typing import Iterator
 
 from sqlalchemy import and_, bindparam, select, update
 
 from services.assessment import tables
-from services.assessment.domain.failure_rates import course_failure_rates
+from services.assessment.domain.failure_rates import RATE_FIELDS, failure_rates_of_rows
 from services.assessment.domain.flags import flag_decisions
 from services.assessment.domain.outcomes import key_text
 from shared.academic.vocabulary import REGULAR_SITTINGS
-from shared.bulk import upsert_rows
+from shared.bulk import upsert_tuples
 from shared.db import lock_keys
 
 KEY = ("student_id", "semester", "course_code", "exam_type")
 FIELDS = KEY + ("course_name", "credits", "course_type", "score", "teacher", "offering_college")
+_fields_of = itemgetter(*FIELDS)                   # a record as a row of grade_records
+_key_of = itemgetter(*range(len(KEY)))             # a row's key (KEY leads FIELDS)
 
 
 def take_records(uow, upload_id: str, records: list[dict]) -> bool:
@@ -30,19 +33,29 @@ def take_records(uow, upload_id: str, records: list[dict]) -> bool:
     The records are written first, in one upsert, and only then is the upload's lock taken for the bookkeeping:
     an upload's batches (disjoint students) store side by side and queue only for the counting at the end."""
     conn = uow.conn
-    latest = {tuple(r[k] for k in KEY): {f: r[f] for f in FIELDS} for r in records}
-    upsert_rows(conn, tables.grade_records, list(latest.values()), KEY)
+    rows = list(map(_fields_of, records))
+    latest = dict(zip(map(_key_of, rows), rows))                # a key listed twice: the last one wins
+    upsert_tuples(conn, tables.grade_records, FIELDS, list(latest.values()), KEY)
     lock_keys(conn, ["assessment-upload:" + upload_id])
-    offerings = {(r["semester"], r["course_code"]) for r in records if r["exam_type"] in REGULAR_SITTINGS}
+    offerings = {(r[1], r[2]) for r in rows if r[3] in REGULAR_SITTINGS}     # (semester, course) of regular sittings
     known = set(conn.execute(select(tables.upload_courses.c.semester, tables.upload_courses.c.course_code)
                              .where(tables.upload_courses.c.upload_id == upload_id)).all())
     fresh = [{"upload_id": upload_id, "semester": s, "course_code": c} for s, c in offerings - known]
     if fresh:
         conn.execute(tables.upload_courses.insert(), fresh)
-    progress = _progress(conn, upload_id)
-    conn.execute(update(tables.upload_progress).where(tables.upload_progress.c.upload_id == upload_id)
-                 .values(batches_received=progress["batches_received"] + 1))
-    return progress["batches_expected"] == progress["batches_received"] + 1
+    return _count_batch(conn, upload_id)
+
+
+def _count_batch(conn, upload_id: str) -> bool:
+    """One more of the upload's batches is in (counted in one statement); True when it was the last expected."""
+    p = tables.upload_progress
+    counted = conn.execute(update(p).where(p.c.upload_id == upload_id)
+                           .values(batches_received=p.c.batches_received + 1)
+                           .returning(p.c.batches_expected, p.c.batches_received)).first()
+    if counted is None:                                          # the upload's first word
+        conn.execute(p.insert().values(upload_id=upload_id, batches_received=1))
+        return False
+    return counted.batches_expected == counted.batches_received
 
 
 def upload_completed(uow, upload_id: str, batches: int) -> bool:
@@ -69,14 +82,17 @@ def offerings_to_decide(conn, upload_id: str) -> list[tuple[str, str]]:
 
 
 def students_of(conn, offerings) -> set[str]:
+    """Who has a regular-sitting record in any of these (semester, course) offerings."""
     g = tables.grade_records
-    codes = sorted({c for _, c in offerings})
     wanted = set(offerings)
+    codes = sorted({c for _, c in wanted})
+    semesters = sorted({s for s, _ in wanted})
     found = set()
     for start in range(0, len(codes), 500):       # three columns, not whole records: only the ids are needed
         query = select(g.c.student_id, g.c.semester, g.c.course_code).where(
-            g.c.course_code.in_(codes[start:start + 500]), g.c.exam_type.in_(sorted(REGULAR_SITTINGS)))
-        found |= {sid for sid, semester, code in conn.execute(query) if (semester, code) in wanted}
+            g.c.course_code.in_(codes[start:start + 500]), g.c.semester.in_(semesters),
+            g.c.exam_type.in_(sorted(REGULAR_SITTINGS)))
+        found.update(sid for sid, semester, code in conn.execute(query) if (semester, code) in wanted)
     return found
 
 
@@ -85,14 +101,13 @@ def decide_flags(uow, upload_id: str, majors_of: dict[str, str], threshold: floa
     conn = uow.conn
     offerings = set(offerings_to_decide(conn, upload_id))
     lock_keys(conn, ["assessment-course:" + c for _, c in offerings])
-    all_rates = course_failure_rates(_regular_records(conn, {c for _, c in offerings}))
+    all_rates = failure_rates_of_rows(_regular_records(conn, {c for _, c in offerings}))
     rates = {k: v for k, v in all_rates.items() if (k[0], k[1]) in offerings}
     held = _held_flags(conn, offerings)
     changes = flag_decisions(rates, held, threshold=threshold, history=all_rates, majors_of=majors_of,
                              home_college=home_college)
     now = datetime.now(timezone.utc)
-    for flag in changes:
-        _store_flag(conn, flag, upload_id, now)
+    _store_flags(conn, changes, upload_id, now)
     conn.execute(update(tables.upload_progress).where(tables.upload_progress.c.upload_id == upload_id)
                  .values(decided_at=now))
     if changes:
@@ -100,17 +115,16 @@ def decide_flags(uow, upload_id: str, majors_of: dict[str, str], threshold: floa
     return changes
 
 
-def _regular_records(conn, course_codes) -> Iterator:
-    """The regular-sitting records of these courses, streamed (a server-side cursor, rows as mappings, only the
+def _regular_records(conn, course_codes) -> Iterator[tuple]:
+    """The regular-sitting records of these courses as rows of RATE_FIELDS, streamed (a server-side cursor, only the
     columns the failure rates read): a 300,000-row upload held as dicts took the service near 500 MB."""
     g = tables.grade_records
     codes = sorted(course_codes)
-    columns = [g.c[k] for k in ("student_id", "semester", "course_code", "exam_type", "course_name", "score",
-                                "teacher", "offering_college")]
+    columns = [g.c[k] for k in RATE_FIELDS]
     for start in range(0, len(codes), 500):
         query = select(*columns).where(g.c.course_code.in_(codes[start:start + 500]),
                                        g.c.exam_type.in_(sorted(REGULAR_SITTINGS)))
-        yield from conn.execute(query.execution_options(stream_results=True, yield_per=2000)).mappings()
+        yield from conn.execute(query.execution_options(stream_results=True, yield_per=2000))
 
 
 def _held_flags(conn, offerings) -> dict:
@@ -123,18 +137,19 @@ def _held_flags(conn, offerings) -> dict:
     return held
 
 
-def _store_flag(conn, flag: dict, upload_id: str, now) -> None:
-    f = tables.course_flags
-    key = (f.c.semester == flag["semester"]) & (f.c.course_code == flag["course_code"]) & (f.c.teacher == flag["teacher"])
-    values = {k: flag[k] for k in ("course_name", "offering_college", "external", "rate", "failed", "total",
-                                   "threshold", "previous_rate", "previous_semester")}
-    values.update(majors=json.dumps(flag["majors"], ensure_ascii=False), flagged=flag["change"] != "unflagged",
-                  upload_id=upload_id, updated_at=now)
-    if conn.execute(select(f.c.semester).where(key)).first():
-        conn.execute(update(f).where(key).values(**values))
-    else:
-        conn.execute(f.insert().values(semester=flag["semester"], course_code=flag["course_code"],
-                                       teacher=flag["teacher"], **values))
+_FLAG_KEY = ("semester", "course_code", "teacher")
+_FLAG_VALUES = ("course_name", "offering_college", "external", "rate", "failed", "total", "threshold",
+                "previous_rate", "previous_semester")
+_FLAG_COLUMNS = _FLAG_KEY + _FLAG_VALUES + ("majors", "flagged", "upload_id", "updated_at")
+
+
+def _store_flags(conn, changes: list[dict], upload_id: str, now) -> None:
+    """Each changed flag written over the offering's row, or as a new row: one statement for all of them (the
+    offerings' locks are held)."""
+    rows = [tuple(flag[k] for k in _FLAG_KEY + _FLAG_VALUES)
+            + (json.dumps(flag["majors"], ensure_ascii=False), flag["change"] != "unflagged", upload_id, now)
+            for flag in changes]
+    upsert_tuples(conn, tables.course_flags, _FLAG_COLUMNS, rows, _FLAG_KEY)
 
 
 # --- projections of other services' events ------------------------------------------------------------------------

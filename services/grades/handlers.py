@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import Counter
 from datetime import datetime, timezone
-from typing import Iterable, Iterator
+from operator import itemgetter
+from typing import Iterator
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import select
 
 from services.grades import tables
 from services.grades.domain.rows import RECORD_FIELDS
-from shared.bulk import insert_rows
+from services.grades.spool import Spool
+from shared.bulk import insert_rows, insert_tuples, upsert_tuples
 
 KEY = ("student_id", "semester", "course_code", "exam_type")
 VALUE_FIELDS = ("course_name", "credits", "course_type", "score", "teacher", "offering_college")
@@ -21,38 +22,49 @@ def new_upload_id() -> str:
     return "U-" + datetime.now(timezone.utc).strftime("%Y%m%d") + "-" + uuid.uuid4().hex[:10]
 
 
-def store_upload(uow, upload_id: str, filename: str, sha256: str, uploaded_by: str,
-                 chunks: Iterable[list[dict]], batch_size: int = 1000) -> dict:
-    """``chunks`` are lists of validated canonical records (a file streams through in chunks; see Spool). New
-    records are inserted, changed ones corrected with their history (old, new, which upload, who, when); records
-    equal to what is stored change nothing. Nothing is stored or announced for an upload that changes nothing.
+def store_upload(uow, upload_id: str, filename: str, sha256: str, uploaded_by: str, spool: Spool,
+                 batch_size: int = 1000) -> dict:
+    """``spool`` holds the validated canonical records (a file streams through it in chunks). New records are
+    inserted, changed ones corrected with their history (old, new, which upload, who, when); records equal to
+    what is stored change nothing. Nothing is stored or announced for an upload that changes nothing.
 
-    The announcement is read back from the database (the records this upload wrote carry its id), batch by batch
-    in student order, so no step holds the whole upload in memory and a batch never splits a student."""
+    Only the students who had records before the upload are looked up chunk by chunk: the others' records are
+    all new. (Looking up every student of every chunk made PostgreSQL scan the table being filled for each chunk:
+    its statistics do not know the rows this transaction just inserted, so it did not use the index.)
+
+    The announcement is made of the records as they were just written (the values stored are the validated
+    values), kept by student until every chunk is stored; then announced in batches in student order, so a batch
+    never splits a student. The records an upload changed are the only thing held for the whole upload (~45 MB
+    for 300,000)."""
     conn = uow.conn
     now = datetime.now(timezone.utc)
     counts = {"rows": 0, "new": 0, "corrected": 0}
-    changed_per_student: Counter = Counter()     # a few thousand students: what the batches are cut by
-    for records in chunks:
-        new, corrected, history = _classify(_stored_records(conn, records), records, upload_id, uploaded_by, now)
+    changed: dict[str, list[tuple]] = {}            # student -> the records the upload changed
+    previous: dict[tuple, str] = {}                 # key of a corrected record -> its score before
+    known = _students_with_records(conn, spool.students)
+    for records in spool.chunks():
+        new, corrected, history = _classify(_stored_values(conn, records, known), records, upload_id, uploaded_by,
+                                            now, previous)
         counts["rows"] += len(records)
         counts["new"] += len(new)
         counts["corrected"] += len(corrected)
-        changed_per_student.update(r["student_id"] for r in new)
-        changed_per_student.update(r["student_id"] for r in corrected)
+        stored = (upload_id,)
         if new:
-            insert_rows(conn, tables.grade_records, [{**r, "upload_id": upload_id} for r in new])
+            insert_tuples(conn, tables.grade_records, _COLUMNS, [r + stored for r in new])
         if corrected:
-            conn.execute(_UPDATE, [{**{f"k_{k}": r[k] for k in KEY}, **{f"v_{f}": r[f] for f in VALUE_FIELDS},
-                                    "v_upload": upload_id} for r in corrected])
+            # The records exist (just read in this transaction; records are never deleted): an upsert by key
+            # is an UPDATE of every value, written like the inserts instead of one statement per record.
+            upsert_tuples(conn, tables.grade_records, _COLUMNS, [r + stored for r in corrected], KEY)
             insert_rows(conn, tables.corrections, history)
+        for record in new + corrected:
+            changed.setdefault(record[_STUDENT_AT], []).append(record)
     summary = {"upload_id": upload_id, **counts,
                "unchanged": counts["rows"] - counts["new"] - counts["corrected"], "batches": 0, "stored": False}
     if not counts["new"] and not counts["corrected"]:
         return summary
 
     batches = 0
-    for batch in _changed_by_student(conn, upload_id, changed_per_student, batch_size, counts["corrected"] > 0):
+    for batch in _batches_by_student(changed, previous, batch_size):
         batches += 1
         uow.announce("grades.records_stored", {"upload_id": upload_id, "batch": batches, "records": batch})
         # The unit of work keeps what it announced for inspection; 300 batches of 1,000 records must not stay in
@@ -68,66 +80,89 @@ def store_upload(uow, upload_id: str, filename: str, sha256: str, uploaded_by: s
     return summary
 
 
-_UPDATE = (update(tables.grade_records)
-           .where(and_(*(tables.grade_records.c[k] == bindparam(f"k_{k}") for k in KEY)))
-           .values({f: bindparam(f"v_{f}") for f in VALUE_FIELDS} | {"upload_id": bindparam("v_upload")}))
+_KEY_AT = tuple(RECORD_FIELDS.index(k) for k in KEY)
+_VALUE_AT = tuple(RECORD_FIELDS.index(f) for f in VALUE_FIELDS)
+_STUDENT_AT, _SEMESTER_AT = _KEY_AT[:2]
+_COLUMNS = RECORD_FIELDS + ("upload_id",)          # grade_records' columns, as a record tuple + the upload id
+_key_of = itemgetter(*_KEY_AT)
+_SCORE_AMONG_VALUES = VALUE_FIELDS.index("score")
+_stored_key = itemgetter(*range(len(KEY)))                              # of a row of KEY + VALUE_FIELDS
+_stored_value = itemgetter(*range(len(KEY), len(KEY) + len(VALUE_FIELDS)))
+_json = json.JSONEncoder(ensure_ascii=False).encode     # json.dumps(..., ensure_ascii=False), built once
 
 
-def _classify(stored: dict, records: list[dict], upload_id: str, uploaded_by: str, now):
+def _classify(stored: dict[tuple, tuple], records: list[tuple], upload_id: str, uploaded_by: str, now,
+              previous: dict[tuple, str]):
+    """(new, corrected, history rows); ``previous`` learns each corrected record's score before."""
+    if not stored:
+        return records, [], []
     new, corrected, history = [], [], []
     for record in records:
-        old = stored.get(tuple(record[k] for k in KEY))
+        key = _key_of(record)
+        old = stored.get(key)
         if old is None:
             new.append(record)
-        elif any(old[f] != record[f] for f in VALUE_FIELDS):
-            changed = [f for f in VALUE_FIELDS if old[f] != record[f]]
-            corrected.append(record)
-            history.append({**{k: record[k] for k in KEY},
-                            "old_values": json.dumps({f: old[f] for f in changed}, ensure_ascii=False),
-                            "new_values": json.dumps({f: record[f] for f in changed}, ensure_ascii=False),
-                            "upload_id": upload_id, "changed_by": uploaded_by, "changed_at": now})
+            continue
+        values = tuple(record[i] for i in _VALUE_AT)
+        if old == values:
+            continue
+        changed = [(f, before, after) for f, before, after in zip(VALUE_FIELDS, old, values) if before != after]
+        corrected.append(record)
+        previous[key] = old[_SCORE_AMONG_VALUES]
+        history.append({**dict(zip(KEY, key)),
+                        "old_values": _json({f: before for f, before, _ in changed}),
+                        "new_values": _json({f: after for f, _, after in changed}),
+                        "upload_id": upload_id, "changed_by": uploaded_by, "changed_at": now})
     return new, corrected, history
 
 
-def _stored_records(conn, records: list[dict]) -> dict[tuple, dict]:
-    """What is stored under the keys of ``records`` (fetched by student, the indexed leading key column)."""
+def _students_with_records(conn, students: set[str]) -> set[str]:
+    """Which of ``students`` have records stored (asked before the upload writes any)."""
     g = tables.grade_records
-    wanted = {tuple(r[k] for k in KEY) for r in records}
-    ids = sorted({r["student_id"] for r in records})
-    semesters = sorted({r["semester"] for r in records})
-    found = {}
-    width = len(KEY)
+    ids = sorted(students)
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        found.update(conn.execute(select(g.c.student_id).distinct().where(
+            g.c.student_id.in_(ids[start:start + 500]))).scalars())
+    return found
+
+
+def _stored_values(conn, records: list[tuple], known: set[str]) -> dict[tuple, tuple]:
+    """Key -> VALUE_FIELDS of what is stored for the students of ``records`` who had records before the upload
+    (fetched by student, the indexed leading key column; within the upload's semesters when it names only a few)."""
+    g = tables.grade_records
+    ids = sorted({r[_STUDENT_AT] for r in records} & known)
+    semesters = sorted({r[_SEMESTER_AT] for r in records})
+    found: dict[tuple, tuple] = {}
     for start in range(0, len(ids), 500):
         query = select(*(g.c[k] for k in KEY + VALUE_FIELDS)).where(g.c.student_id.in_(ids[start:start + 500]))
         if len(semesters) <= 20:
             query = query.where(g.c.semester.in_(semesters))
-        for row in conn.execute(query):           # plain tuples: a re-upload reads back every record
-            key = tuple(row[:width])
-            if key in wanted:
-                found[key] = dict(zip(KEY + VALUE_FIELDS, row))
+        rows = conn.execute(query).all()          # a re-upload reads back every record
+        found.update(zip(map(_stored_key, rows), map(_stored_value, rows)))
     return found
 
 
-def _changed_by_student(conn, upload_id: str, changed_per_student: Counter, size: int,
-                        with_corrections: bool = True) -> Iterator[list[dict]]:
-    """The records this upload wrote, as StoredRecordSchema dicts in batches of at most ``size`` records that never
-    split a student (one student with more than ``size`` records gets a batch of their own), in student order.
+def _batches_by_student(changed: dict[str, list[tuple]], previous: dict[tuple, str],
+                        size: int) -> Iterator[list[dict]]:
+    """The changed records as StoredRecordSchema dicts in batches of at most ``size`` records that never split a
+    student (one student with more than ``size`` records gets a batch of their own), in student order and within
+    a student in key order (as the database's C collation orders them: by code point)."""
+    for students in _student_groups({student: len(records) for student, records in changed.items()}, size):
+        batch = []
+        for student in students:
+            for record in sorted(changed.pop(student), key=_key_of):
+                item = dict(zip(RECORD_FIELDS, record))
+                before = previous.get(_key_of(record)) if previous else None
+                if before is None:
+                    item["change"], item["previous_score"] = "new", None
+                else:
+                    item["change"], item["previous_score"] = "corrected", before
+                batch.append(item)
+        yield batch
 
-    The batches are cut from the number of records each student changed, then each batch is read with one query on
-    the (upload_id, student_id) index. (Paging through the upload in key order instead made PostgreSQL sort the
-    rest of the upload for every page: about 8 s of a 300,000-row upload.)"""
-    g, c = tables.grade_records, tables.corrections
-    columns = [g.c[f] for f in RECORD_FIELDS]
-    for students in _student_groups(changed_per_student, size):
-        rows = conn.execute(select(*columns).where(g.c.upload_id == upload_id, g.c.student_id.in_(students))
-                            .order_by(*(g.c[k] for k in KEY))).all()      # plain tuples: every record passes here
-        previous = {tuple(r[k] for k in KEY): json.loads(r["old_values"]) for r in conn.execute(
-            select(c).where(c.c.upload_id == upload_id, c.c.student_id.in_(students))).mappings()} \
-            if with_corrections else {}
-        yield [_announced(dict(zip(RECORD_FIELDS, r)), previous) for r in rows]
 
-
-def _student_groups(changed_per_student: Counter, size: int) -> Iterator[list[str]]:
+def _student_groups(changed_per_student: dict[str, int], size: int) -> Iterator[list[str]]:
     """Students in order, grouped so that a group's records stay within ``size`` (a larger student alone)."""
     current: list[str] = []
     records = 0
@@ -140,16 +175,6 @@ def _student_groups(changed_per_student: Counter, size: int) -> Iterator[list[st
         records += count
     if current:
         yield current
-
-
-def _announced(record: dict, previous: dict) -> dict:
-    old = previous.get((record["student_id"], record["semester"], record["course_code"], record["exam_type"])) \
-        if previous else None
-    if old is None:
-        record["change"], record["previous_score"] = "new", None
-    else:
-        record["change"], record["previous_score"] = "corrected", old.get("score", record["score"])
-    return record
 
 
 def upload_id_for_batch(conn, batch_id: str) -> str:

@@ -9,7 +9,7 @@ import logging
 from nameko.rpc import RpcProxy, rpc
 
 from services.grades import handlers, queries, tables
-from services.grades.domain.rows import check_grade_rows, grade_table, ids_in_table, released_table
+from services.grades.domain.rows import check_grade_file, grade_table, released_table
 from services.grades.spool import Spool
 from shared.files.report import FileRejected
 from shared.messaging.consumer import Reject, event_handler
@@ -31,9 +31,11 @@ class GradesService(MessagingService):
 
     def _validated(self, open_table, spool: Spool) -> None:
         """Stream the table through validation into ``spool``; raises FileRejected with every problem. The roster
-        is asked first, outside any transaction: validation needs every student's name."""
-        students = self.roster.lookup_students(sorted(ids_in_table(open_table())))
-        problems = check_grade_rows(open_table, {sid: s["name"] for sid, s in students.items()}, spool.add)
+        is asked for the names of the students the file names once validation has read them, outside any
+        transaction."""
+        def names_of(ids: list[str]) -> dict[str, str]:
+            return {sid: s["name"] for sid, s in self.roster.lookup_students(ids).items()}
+        problems = check_grade_file(open_table, names_of, spool.extend)
         if problems:
             raise FileRejected(problems)
 
@@ -49,7 +51,7 @@ class GradesService(MessagingService):
             upload_id = handlers.new_upload_id()
             with self.store.command(upload_id) as uow:
                 summary = handlers.store_upload(uow, upload_id, filename, hashlib.sha256(data).hexdigest(),
-                                                uploaded_by, spool.chunks())
+                                                uploaded_by, spool)
         return {"status": "accepted", **summary}
 
     @event_handler("gradesystem.results_released")
@@ -70,7 +72,7 @@ class GradesService(MessagingService):
                 uow.correlation_id = batch_id
                 digest = hashlib.sha256(json.dumps(data["records"], sort_keys=True, default=str).encode()).hexdigest()
                 summary = handlers.store_upload(uow, upload_id, f"gradesystem:{batch_id}", digest,
-                                                data["released_by"], spool.chunks())
+                                                data["released_by"], spool)
                 uow.announce("grades.results_accepted", {
                     "batch_id": batch_id, "upload_id": upload_id,
                     **{k: summary[k] for k in ("rows", "new", "corrected", "unchanged")}})

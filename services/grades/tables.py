@@ -1,5 +1,5 @@
 """The grades service's own database: uploads, grade records by natural key, and their corrections."""
-from sqlalchemy import Column, DateTime, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, DateTime, Float, Integer, MetaData, String, Table, Text
 
 from shared.messaging.tables import add_messaging_tables
 
@@ -32,10 +32,9 @@ grade_records = Table(
     Column("score", String(32), nullable=False),
     Column("teacher", String(128), nullable=False),
     Column("offering_college", String(128), nullable=False),
+    # Which upload wrote the record last. Not indexed: nothing looks records up by upload (the announcement is made
+    # from the records as they are written), and an index costs PostgreSQL an insertion per stored record.
     Column("upload_id", String(64), nullable=False),
-    # An upload's records read back student by student (handlers._changed_by_student pages through them in key
-    # order): with an index on upload_id alone every page sorted the rest of the upload, quadratic in its size.
-    Index("ix_grade_records_upload_student", "upload_id", "student_id"),
 )
 
 corrections = Table(

@@ -10,6 +10,7 @@ import codecs
 import csv
 import io
 import re
+from itertools import count, repeat
 from typing import Iterator
 
 from shared.files.formats import SheetRow
@@ -89,10 +90,27 @@ def _plausible(filename: str, text: str) -> str:
 
 def _delimiter(text: str) -> str:
     """Comma, unless the first line is clearly tab- or semicolon-separated (Excel 'text' exports)."""
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    first = _first_line(text)
     counts = {d: first.count(d) for d in (",", "\t", ";")}
     best = max(counts, key=counts.get)
     return best if counts[best] > counts[","] else ","
+
+
+def _first_line(text: str, look: int = 65536) -> str:
+    """The first non-blank line, found in the file's first ``look`` characters (further if it may go on past them)
+    instead of splitting the whole file into lines."""
+    while True:
+        lines = text[:look].splitlines()
+        whole = look >= len(text)
+        for i, line in enumerate(lines):
+            if line.strip():
+                if whole or i < len(lines) - 1:
+                    return line
+                break                             # it may go on past the part looked at
+        else:
+            if whole:
+                return ""
+        look *= 4
 
 
 class CsvSheet:
@@ -104,14 +122,15 @@ class CsvSheet:
 
     def rows(self) -> Iterator[SheetRow]:
         reader = csv.reader(io.StringIO(self.text, newline=""), delimiter=_delimiter(self.text), strict=True)
-        number = 0
+        numbers = count(1)
         try:
-            for number, cells in enumerate(reader, 1):
-                yield SheetRow(number, cells)
+            # Built without a Python call per row: SheetRow(number, cells) for each record, numbered from 1.
+            yield from map(tuple.__new__, repeat(SheetRow), zip(numbers, reader, repeat(())))
         except csv.Error as error:
-            raise _reject(self.filename, f"第 {number + 1} 行的 CSV 格式有误（{error}），常见原因是引号没有配对",
-                          f"row {number + 1} is not valid CSV ({error}); often an unmatched quote",
-                          number + 1) from None
+            number = next(numbers) - 1            # zip drew the failing record's number before the reader failed
+            raise _reject(self.filename, f"第 {number} 行的 CSV 格式有误（{error}），常见原因是引号没有配对",
+                          f"row {number} is not valid CSV ({error}); often an unmatched quote",
+                          number) from None
 
 
 class CsvFormat:

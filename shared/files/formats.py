@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from itertools import islice
 from importlib.metadata import entry_points
 from typing import Iterator, Mapping, NamedTuple, Protocol
 
@@ -20,6 +21,7 @@ ENTRY_POINT_GROUP = "aq.file_formats"
 MAX_BYTES = 50 * 1024 * 1024      # an upload beyond this is refused with a message, not read (files.md)
 HEADER_SCAN_ROWS = 20             # non-blank rows searched for the header (title rows may come first)
 MIN_HEADER_MATCHES = 2            # a row naming fewer known columns is not taken for a header
+_READ_ROWS = 1000                 # rows read from a sheet at a time
 
 
 class CellIssue(NamedTuple):
@@ -55,6 +57,16 @@ class FileFormat(Protocol):
 class RawRow(NamedTuple):
     row_number: int
     cells: dict[str, str]             # canonical column key -> cell text as written ("" if absent)
+
+
+class ColumnChunk(NamedTuple):
+    """Consecutive data rows as columns: ``columns[key][i]`` is the cell of row ``numbers[i]`` ("" if absent)."""
+    numbers: list[int]
+    columns: dict[str, tuple[str, ...]]
+
+    def cells(self, i: int, keys: tuple[str, ...]) -> dict[str, str]:
+        """Row ``i`` as a RawRow's cells (keys in ``keys`` order, see Table.cell_keys)."""
+        return {key: self.columns[key][i] for key in keys}
 
 
 @lru_cache(maxsize=1)
@@ -130,39 +142,90 @@ class Table:
         self.data_rows = 0
         self._width = width
         self._rows = rows
+        self._key_at = {i: key for key, i in header.index.items()}
+        self._broken: list[Problem] | None = None
 
     def title(self, key: str) -> str:
         """The column's title as the file writes it (or its Chinese name if the file lacks it)."""
         return self.header.titles.get(key) or self.spec.by_key[key].zh
 
+    @property
+    def cell_keys(self) -> tuple[str, ...]:
+        """The keys of every row's ``cells``, in their order: the file's columns as the header orders them, then the
+        columns it lacks (which read as "")."""
+        return tuple(self.header.index) + tuple(k for k in self.spec.keys if k not in self.header.index)
+
     def __iter__(self) -> Iterator[RawRow]:
         positions = list(self.header.index.items())
         absent = {key: "" for key in self.spec.keys if key not in self.header.index}
-        key_at = {i: key for key, i in positions}
-        width = self._width
-        try:
-            for number, cells, issues in self._rows:
-                if _is_blank(cells):
-                    continue                      # blank rows (trailing or in between) carry nothing
-                self.data_rows += 1
+        for numbers, chunk in self._data_chunks(_READ_ROWS):
+            for number, cells in zip(numbers, chunk):
                 n = len(cells)
-                if n > width and not _is_blank(cells[width:]):
-                    self._extra_cells(number, cells[width:])
-                for issue in issues:
-                    if issue.index in key_at:
-                        key = key_at[issue.index]
-                        self.problems.append(Problem.of(self.file, number, key, issue.value, issue.reason,
-                                                        self.title(key)))
                 row = {key: (cells[i] if i < n else "") for key, i in positions}
                 if absent:
                     row.update(absent)
                 yield RawRow(number, row)
-        except FileRejected as broken:            # e.g. an unterminated quote: keep what was found so far
-            self.problems.extend(broken.problems)
-            return
-        if self.data_rows == 0:
+
+    def column_chunks(self, size: int) -> Iterator[ColumnChunk]:
+        """The same rows as iterating, ``size`` rows at a time, as one tuple of cell texts per column: what a
+        column-wise validator reads without a dict per row. Iterate ONCE (instead of iterating the table)."""
+        positions = list(self.header.index.items())
+        reach = max(i for _, i in positions) + 1 if positions else 0
+        absent = [key for key in self.spec.keys if key not in self.header.index]
+        padding = [""] * reach
+        for numbers, chunk in self._data_chunks(size):
+            if min(map(len, chunk)) < reach:     # a short row reads "" in its missing cells
+                chunk = [cells if len(cells) >= reach else cells + padding[len(cells):] for cells in chunk]
+            by_position = list(zip(*chunk)) if reach else []
+            columns = {key: by_position[i] for key, i in positions}
+            for key in absent:
+                columns[key] = ("",) * len(numbers)
+            yield ColumnChunk(list(numbers), columns)
+
+    def _data_chunks(self, size: int) -> Iterator[tuple[tuple[int, ...], tuple[list[str], ...]]]:
+        """(row numbers, cells) of up to ``size`` non-blank data rows at a time, noting the problems met on the way
+        in ``problems``. A chunk of plain rows (none blank, none longer than the header, no cell the format
+        refused: the usual case) is checked whole; any other chunk row by row."""
+        rows = self._until_broken()
+        width = self._width
+        while chunk := list(islice(rows, size)):
+            numbers, cells, issues = zip(*chunk)
+            if max(map(len, cells)) <= width and not any(issues) and all(map(str.strip, map("".join, cells))):
+                self.data_rows += len(chunk)
+                yield numbers, cells
+                continue
+            kept = [row for row in chunk if self._data_row(row)]
+            if kept:
+                numbers, cells, _ = zip(*kept)
+                yield numbers, cells
+        if self._broken is not None:
+            self.problems.extend(self._broken)
+        elif self.data_rows == 0:
             self.problems.append(Problem.of(self.file, None, None, None, Reason(
                 "文件只有表头，没有数据行", "the file has a header row but no data rows")))
+
+    def _until_broken(self) -> Iterator[SheetRow]:
+        """The sheet's rows until it breaks off (e.g. an unterminated quote): what was read so far is kept and the
+        break becomes a problem."""
+        try:
+            yield from self._rows
+        except FileRejected as broken:
+            self._broken = broken.problems
+
+    def _data_row(self, row: SheetRow) -> bool:
+        """Whether ``row`` is a data row (blank rows, trailing or in between, carry nothing); notes its problems."""
+        number, cells, issues = row
+        if _is_blank(cells):
+            return False
+        self.data_rows += 1
+        width = self._width
+        if len(cells) > width and not _is_blank(cells[width:]):
+            self._extra_cells(number, cells[width:])
+        for issue in issues:
+            if issue.index in self._key_at:
+                key = self._key_at[issue.index]
+                self.problems.append(Problem.of(self.file, number, key, issue.value, issue.reason, self.title(key)))
+        return True
 
     def _extra_cells(self, number: int, extra: list[str]) -> None:
         shown = ",".join(c for c in extra if c.strip())

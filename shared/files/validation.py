@@ -1,21 +1,29 @@
 """Running a marshmallow schema over a streamed :class:`Table`, and settling duplicate rows.
 
-One schema instance validates many rows per call (``many=True`` on chunks), which is what keeps 100,000 rows in the
-range of seconds; the per-row errors marshmallow returns are turned into :class:`Problem` s naming the row, the
+Rows are validated a chunk at a time. A schema made of :class:`Cell` fields (no hooks) is run COLUMN by column:
+each distinct text of a column is deserialized once per table and looked up for every other cell holding it (a
+file of 100,000 rows has a handful of semesters, scores and course types, one student id per ~35 rows), so a
+chunk of good rows costs a dictionary lookup per cell. A chunk with any problem, and every other schema, goes
+through marshmallow (``many=True``), whose per-row errors are turned into :class:`Problem` s naming the row, the
 column as the file titles it, and the value as written.
 """
 from __future__ import annotations
 
-from itertools import islice
+from datetime import date
+from decimal import Decimal
 from typing import Callable, Hashable, Iterable, Iterator, NamedTuple
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, missing
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError
 
 from shared.files.columns import ColumnSpec
-from shared.files.formats import Table
+from shared.files.formats import ColumnChunk, Table
 from shared.files.report import Problem, Reason, mask, reason_of
 
 CHUNK_ROWS = 2000
+# Distinct texts remembered per column: a column of (nearly) all-different cells must not keep the whole file.
+COLUMN_MEMORY = 50_000
+# Values shared between the rows holding the same text must be immutable (a Cell may make a fresh blank value).
+_SHAREABLE = (str, int, float, bool, type(None), Decimal, date)
 
 
 class LoadedRow(NamedTuple):
@@ -30,56 +38,107 @@ class LoadedRow(NamedTuple):
         return not self.problems
 
 
-def load_rows(table: Table, schema: Schema, *, masked: Iterable[str] = (),
-              chunk_rows: int = CHUNK_ROWS) -> Iterator[LoadedRow]:
-    """Validate every row of ``table``; rows come back in file order with their problems (``masked`` columns
-    hold personal data: their values are shown only in part)."""
-    masked = frozenset(masked)
-    order = {key: i for i, key in enumerate(table.spec.keys)}
-    rows = iter(table)
-    cells = _cells_loader(schema)
-    while chunk := list(islice(rows, chunk_rows)):
-        loaded, errors = cells(chunk) if cells else None, {}
-        if loaded is None:
-            try:
-                loaded, errors = schema.load([r.cells for r in chunk], many=True), {}
-            except ValidationError as error:
-                loaded, errors = error.valid_data, error.messages
-        for i, raw in enumerate(chunk):
+class LoadedChunk:
+    """Consecutive rows of a table. ``values`` (field name -> one value per row) when every row validated, else
+    None; ``rows()`` gives them one by one as :class:`LoadedRow` s (with their problems) either way."""
+
+    def __init__(self, table: Table, schema: Schema, chunk: ColumnChunk, values: dict[str, list] | None,
+                 masked: frozenset[str]):
+        self.table, self.schema, self.chunk, self.values, self.masked = table, schema, chunk, values, masked
+        self.numbers = chunk.numbers
+        self.columns = chunk.columns             # the cells as written, column by column
+
+    def rows(self) -> list[LoadedRow]:
+        table, numbers = self.table, self.numbers
+        keys = table.cell_keys
+        cells = [self.chunk.cells(i, keys) for i in range(len(numbers))]
+        if self.values is not None:
+            names = list(self.values)
+            data = [dict(zip(names, row)) for row in zip(*self.values.values())]
+            return [LoadedRow(table.file, n, c, d, []) for n, c, d in zip(numbers, cells, data)]
+        try:
+            loaded, errors = self.schema.load(cells, many=True), {}
+        except ValidationError as error:
+            loaded, errors = error.valid_data, error.messages
+        order = {key: i for i, key in enumerate(table.spec.keys)}
+        rows = []
+        for i, row_cells in enumerate(cells):
             problems = []
             for key, messages in sorted(errors.get(i, {}).items(), key=lambda kv: order.get(kv[0], 99)):
-                value = raw.cells.get(key, "")
-                shown = mask(value) if key in masked and value else value
+                value = row_cells.get(key, "")
+                shown = mask(value) if key in self.masked and value else value
                 for message in messages if isinstance(messages, list) else [messages]:
-                    problems.append(Problem.of(table.file, raw.row_number, key, shown, reason_of(message),
+                    problems.append(Problem.of(table.file, numbers[i], key, shown, reason_of(message),
                                                table.title(key) if key in order else None))
-            yield LoadedRow(table.file, raw.row_number, raw.cells, loaded[i], problems)
+            rows.append(LoadedRow(table.file, numbers[i], row_cells, loaded[i], problems))
+        return rows
 
 
-def _cells_loader(schema: Schema) -> Callable[[list], list[dict] | None] | None:
-    """What ``schema.load(many=True)`` gives for a chunk of rows, computed without marshmallow's per-field machinery
-    (two thirds of the time of a 300,000-row file), or None for a chunk with any problem: that chunk then goes
-    through marshmallow, which names every problem. Only for schemas of Cell fields without hooks, where
-    marshmallow's result is exactly each field's ``deserialize`` of its cell; None for other schemas."""
+def load_chunks(table: Table, schema: Schema, *, masked: Iterable[str] = (),
+                chunk_rows: int = CHUNK_ROWS) -> Iterator[LoadedChunk]:
+    """Validate every row of ``table``, ``chunk_rows`` at a time, in file order (``masked`` columns hold personal
+    data: their values are shown only in part in problems)."""
+    masked = frozenset(masked)
+    columns = _column_loader(schema, table.cell_keys)
+    for chunk in table.column_chunks(chunk_rows):
+        yield LoadedChunk(table, schema, chunk, columns(chunk) if columns else None, masked)
+
+
+def load_rows(table: Table, schema: Schema, *, masked: Iterable[str] = (),
+              chunk_rows: int = CHUNK_ROWS) -> Iterator[LoadedRow]:
+    """Validate every row of ``table``; rows come back in file order with their problems."""
+    for chunk in load_chunks(table, schema, masked=masked, chunk_rows=chunk_rows):
+        yield from chunk.rows()
+
+
+class _Parsed(dict):
+    """A column's cell text -> its field's value, each distinct text deserialized once; ``refusals`` counts the
+    cells the field refused (never remembered, so every refused cell is counted)."""
+
+    def __init__(self, field):
+        super().__init__()
+        self.field = field
+        self.refusals = 0
+
+    def __missing__(self, text):
+        try:
+            value = self.field.deserialize(text)
+        except ValidationError:
+            self.refusals += 1
+            return None
+        if value.__class__ in _SHAREABLE:
+            if len(self) >= COLUMN_MEMORY:
+                self.clear()
+            self[text] = value
+        return value
+
+
+def _column_loader(schema: Schema, keys: tuple[str, ...]) -> Callable[[ColumnChunk], dict[str, list] | None] | None:
+    """What ``schema.load(many=True)`` gives for a chunk, as one list of values per field, computed column by
+    column without marshmallow's per-row machinery; None for a chunk with any problem (it then goes through
+    marshmallow, which names every problem). Only for schemas of Cell fields without hooks, where marshmallow's
+    result is exactly each field's ``deserialize`` of its cell, and only when the table has a cell for every
+    field and none marshmallow would refuse as unknown; None otherwise."""
     from shared.files.fields import Cell
     load_fields = list(schema.load_fields.items())
     if any(schema._hooks.values()) or schema.unknown not in (RAISE, EXCLUDE) or not all(
-            isinstance(field, Cell) and field.data_key is None for _, field in load_fields):
+            isinstance(field, Cell) and field.data_key is None and field.attribute is None
+            for _, field in load_fields):
         return None
-    allowed = frozenset(name for name, _ in load_fields)
-    strict = schema.unknown == RAISE
+    names = [name for name, _ in load_fields]
+    if not set(names).issubset(keys) or (schema.unknown == RAISE and not set(keys).issubset(names)):
+        return None
+    parsed = [(name, _Parsed(field)) for name, field in load_fields]
 
-    def load(chunk) -> list[dict] | None:
-        loaded = []
-        try:
-            for row in chunk:
-                cells = row.cells
-                if strict and not allowed.issuperset(cells):
-                    return None
-                loaded.append({name: field.deserialize(cells.get(name, missing)) for name, field in load_fields})
-        except ValidationError:
-            return None
-        return loaded
+    def load(chunk: ColumnChunk) -> dict[str, list] | None:
+        columns = chunk.columns
+        values = {}
+        for name, column in parsed:
+            refusals = column.refusals
+            values[name] = list(map(column.__getitem__, columns[name]))
+            if column.refusals != refusals:
+                return None
+        return values
 
     return load
 

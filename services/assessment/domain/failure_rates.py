@@ -64,19 +64,19 @@ def offering_label(key: OfferingKey) -> str:
     return "|".join(key)
 
 
-@dataclass
-class _Best:
-    result: Result
-    teacher: str
+def _replaces(held: tuple[Result, str], result: Result, teacher: str) -> bool:
+    """Whether ``result`` (under ``teacher``) is the student's better regular result than ``held`` (result,
+    teacher). Equal results (a regular and a deferred sitting both 70) go to the teacher whose name sorts first, so
+    the answer never depends on record order."""
+    a, held_teacher = held
+    if (a.passed, a.numeric) == (result.passed, result.numeric):
+        return teacher < held_teacher
+    return better(a, result) is result
 
 
-def _replaces(held: _Best, candidate: _Best) -> bool:
-    """Whether ``candidate`` is the student's better regular result. Equal results (a regular and a deferred
-    sitting both 70) go to the teacher whose name sorts first, so the answer never depends on record order."""
-    a, b = held.result, candidate.result
-    if (a.passed, a.numeric) == (b.passed, b.numeric):
-        return candidate.teacher < held.teacher
-    return better(a, b) is b
+# The fields the rates read, in the order of a row for ``failure_rates_of_rows``.
+RATE_FIELDS = ("student_id", "semester", "course_code", "exam_type", "course_name", "score", "teacher",
+               "offering_college")
 
 
 def course_failure_rates(records: Iterable[Mapping]) -> dict[OfferingKey, CourseRate]:
@@ -85,28 +85,34 @@ def course_failure_rates(records: Iterable[Mapping]) -> dict[OfferingKey, Course
     An offering whose regular-sitting records give no result (yet) is still listed, with total 0 and rate 0.0,
     so that a flag raised on it before can be lifted when its results are withdrawn.
     """
-    best: dict[tuple[str, str, str], _Best] = {}          # (semester, course, student) -> best result
-    names: dict[OfferingKey, tuple[str, str]] = {}        # offering -> (course_name, offering_college)
+    return failure_rates_of_rows((r["student_id"], r["semester"], r["course_code"], r["exam_type"], r["course_name"],
+                                  r["score"], r["teacher"], r.get("offering_college"))
+                                 for r in records if r["exam_type"] in REGULAR_SITTINGS)
 
-    for record in records:
-        if record["exam_type"] not in REGULAR_SITTINGS:
+
+def failure_rates_of_rows(rows: Iterable[tuple]) -> dict[OfferingKey, CourseRate]:
+    """:func:`course_failure_rates` of records given as tuples of RATE_FIELDS (rows as a database returns them:
+    no dict per record)."""
+    best: dict[tuple[str, str, str], tuple[Result, str]] = {}   # (semester, course, student) -> (best result, teacher)
+    names: dict[OfferingKey, tuple[str, str]] = {}              # offering -> (course_name, offering_college)
+
+    for student_id, semester, course_code, exam_type, course_name, score, teacher, offering_college in rows:
+        if exam_type not in REGULAR_SITTINGS:
             continue
-        key = (record["semester"], record["course_code"], record["teacher"])
         # The latest record seen names the course; an upload that renames it is the more recent truth.
-        names[key] = (record["course_name"], (record.get("offering_college") or "").strip())
-        result = read_score(record["score"])
+        names[(semester, course_code, teacher)] = (course_name, (offering_college or "").strip())
+        result = read_score(score)
         if not result.has_result:
             continue
-        student = (record["semester"], record["course_code"], record["student_id"])
+        student = (semester, course_code, student_id)
         held = best.get(student)
-        if held is None or _replaces(held, _Best(result, record["teacher"])):
-            best[student] = _Best(result, record["teacher"])
+        if held is None or _replaces(held, result, teacher):
+            best[student] = (result, teacher)
 
     failed: dict[OfferingKey, list[str]] = {key: [] for key in names}
     passed: dict[OfferingKey, list[str]] = {key: [] for key in names}
-    for (semester, course_code, student_id), held in best.items():
-        key = (semester, course_code, held.teacher)
-        (failed if held.result.is_fail else passed)[key].append(student_id)
+    for (semester, course_code, student_id), (result, teacher) in best.items():
+        (failed if result.is_fail else passed)[(semester, course_code, teacher)].append(student_id)
 
     return {
         key: CourseRate(

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from shared.academic.semesters import sort_key
@@ -28,6 +29,9 @@ from shared.academic.semesters import sort_key
 from .failure_rates import CourseRate, OfferingKey
 
 DEFAULT_THRESHOLD = 0.15
+
+# A semester's place in time, parsed once per code (each flag compares it with the course's whole history).
+_order = lru_cache(maxsize=1024)(sort_key)
 
 FLAGGED = "flagged"
 UPDATED = "updated"
@@ -63,15 +67,15 @@ def previous_offering(key: OfferingKey, history: Mapping[OfferingKey, CourseRate
     each student is counted under one teacher only).
     """
     semester, course_code, teacher = key
-    here = sort_key(semester)
+    here = _order(semester)
     earlier = [
         rate for (sem, code, _), rate in history.items()
-        if code == course_code and rate.total > 0 and sort_key(sem) < here
+        if code == course_code and rate.total > 0 and _order(sem) < here
     ]
     if not earlier:
         return None
-    latest = max(sort_key(rate.semester) for rate in earlier)
-    then = [rate for rate in earlier if sort_key(rate.semester) == latest]
+    latest = max(_order(rate.semester) for rate in earlier)
+    then = [rate for rate in earlier if _order(rate.semester) == latest]
     own = [rate for rate in then if rate.teacher == teacher]
     chosen = own or then
     failed = sum(rate.failed for rate in chosen)
@@ -141,7 +145,7 @@ def flag_decisions(
     """
     known = {**(history or {}), **rates}
     changes = []
-    for key in sorted(rates, key=lambda k: (sort_key(k[0]), k[1], k[2])):
+    for key in sorted(rates, key=lambda k: (_order(k[0]), k[1], k[2])):
         rate = rates[key]
         now = above_threshold(rate.failed, rate.total, threshold)
         held = previous_flags.get(key)

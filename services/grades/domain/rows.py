@@ -1,16 +1,15 @@
 """A grades file (files.md "Grades") -> canonical grade records (contracts GradeRecordSchema), or FileRejected.
 
-The service needs the roster before it can check names, so the flow is:
+Names are checked against the roster, which the service asks once it knows which students the file names:
 
-    ids = student_ids_in(filename, data)             # whole-file problems surface here already
-    names = roster.lookup_students(ids)              # RPC: {student_id: name} of those it knows
-    records = validate_grade_rows(filename, data, names)
+    problems = check_grade_file(lambda: grade_table(filename, data), names_of, spool.extend)
+    # names_of(ids) -> {student_id: name}: the RPC roster.lookup_students, asked after the first pass
 
 Every row is checked and every problem reported; one bad row rejects the file (nothing is stored).
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from marshmallow import RAISE, Schema
 
@@ -24,7 +23,7 @@ from shared.files.columns import HeaderMatch
 from shared.files.formats import MAX_BYTES, SheetRow, Table, read_table
 from shared.files.xlsx_format import cell_text
 from shared.files.report import FileRejected, Problem, Reason
-from shared.files.validation import LoadedRow, load_rows, settle_duplicates
+from shared.files.validation import CHUNK_ROWS, LoadedRow, load_chunks, load_rows, settle_duplicates
 
 GRADE_COLUMNS = ColumnSpec(
     Column("student_id", "学号", "student_id"),
@@ -86,46 +85,123 @@ def student_ids_in(filename: str, data: bytes, *, sheet: str | None = None, max_
 
 
 def ids_in_table(table: Table) -> set[str]:
-    return {sid for row in table if (sid := clean(row.cells["student_id"]))}
+    texts: set[str] = set()
+    for chunk in table.column_chunks(CHUNK_ROWS):
+        texts.update(chunk.columns["student_id"])
+    return {sid for text in texts if (sid := clean(text))}
 
 
 def check_grade_rows(open_table: Callable[[], Table], roster_names: Mapping[str, str],
                      accept: Callable[[dict], None]) -> list[Problem]:
-    """Validate a grades table ROW BY ROW, handing each good canonical record to ``accept`` as it passes (a row
-    identical to an earlier one is handed over once), and return every problem found. Nothing is kept per row
-    but two hashes, so a file of 300,000 rows is checked in bounded memory; ``accept`` may spool the records.
+    """:func:`check_grade_file` with the roster's names at hand, handing each good record to ``accept`` as a
+    GradeRecordSchema dict."""
+    def accept_records(records: list[tuple]) -> None:
+        for record in records:
+            accept(dict(zip(RECORD_FIELDS, record)))
+    return check_grade_file(open_table, lambda ids: roster_names, accept_records)
 
-    ``open_table`` opens the table afresh: only when two rows share a key but disagree is the table read a
-    second time, to name every row of such a key and the columns that differ (files.md "Bad input")."""
-    problems: list[Problem] = []
-    seen: dict[int, int] = {}                       # hash of the natural key -> hash of the record's values
-    disagreeing: set[int] = set()
+
+def check_grade_file(open_table: Callable[[], Table], names_of: Callable[[list[str]], Mapping[str, str]],
+                     accept: Callable[[list[tuple]], None]) -> list[Problem]:
+    """Validate a grades table, handing its good canonical records to ``accept`` a chunk at a time, as tuples in
+    RECORD_FIELDS order (a row identical to an earlier one is handed over once), and return every problem found;
+    when there are problems the file is rejected, and whatever ``accept`` was handed is to be dropped. Nothing is
+    kept per row but two hashes, so a file of 300,000 rows is checked in bounded memory; ``accept`` may spool.
+
+    ``names_of(student ids)`` answers the roster's name of each student the file names (it knows). It is asked
+    once, after one pass that validated every cell column by column, handed the records over and noted each
+    (student id, name) the file pairs: a good file is read once. A file with any problem is read again to name
+    every problem (:func:`check_grade_records`)."""
     table = open_table()
-    for row in load_rows(table, _SCHEMA):
-        problems.extend(row.problems)
-        mismatch = _roster_problem(row, roster_names, table.title)
-        if mismatch:
-            problems.append(mismatch)
-        elif row.ok:
-            data = row.data
-            record = {field: data[field] for field in RECORD_FIELDS}
-            key = hash(_natural_key(record))
-            values = hash(tuple(record.values()))
+    texts: set[str] = set()                         # the student id cells as written, for the roster
+    pairs: set[tuple[str, str]] = set()
+    records = _FirstSeen()
+    valid = True
+    for chunk in load_chunks(table, _SCHEMA):
+        texts.update(chunk.columns["student_id"])
+        if chunk.values is None:
+            valid = False                           # rejected: only the ids are still needed
+        if valid:
+            pairs.update(zip(chunk.values["student_id"], chunk.values["name"]))
+            accept(records.first_seen(chunk.values))
+    roster_names = names_of(sorted({sid for text in texts if (sid := clean(text))}))
+    if valid and not table.problems and not records.disagreeing and _names_agree(pairs, roster_names):
+        return []
+    return check_grade_records(open_table, roster_names, lambda rejected: None)
+
+
+def check_grade_records(open_table: Callable[[], Table], roster_names: Mapping[str, str],
+                        accept: Callable[[list[tuple]], None]) -> list[Problem]:
+    """Validate a grades table naming every problem of every row, with the roster's names at hand, handing the good
+    records of each chunk to ``accept`` as :func:`check_grade_file` does.
+
+    A chunk whose every row validated and names its students as the roster does is taken column by column; any
+    other chunk row by row. ``open_table`` opens the table afresh: only when two rows share a key but disagree is
+    the table read a second time, to name every row of such a key and the columns that differ (files.md "Bad
+    input")."""
+    problems: list[Problem] = []
+    records = _FirstSeen()
+    table = open_table()
+    for chunk in load_chunks(table, _SCHEMA):
+        values = chunk.values
+        if values is not None and _names_agree(set(zip(values["student_id"], values["name"])), roster_names):
+            accept(records.first_seen(values))
+            continue
+        good = []
+        for row in chunk.rows():
+            problems.extend(row.problems)
+            mismatch = _roster_problem(row, roster_names, table.title)
+            if mismatch:
+                problems.append(mismatch)
+            elif row.ok:
+                good.append(tuple(row.data[field] for field in RECORD_FIELDS))
+        accept(records.fresh((hash(_key_of(record)) for record in good), good))
+    problems.extend(table.problems)
+    if records.disagreeing:
+        problems.extend(_disagreements(open_table(), records.disagreeing))
+    return problems
+
+
+class _FirstSeen:
+    """The first of rows sharing a natural key; keys whose rows disagree. Only hashes are kept (bounded memory); the
+    file is rejected when any key disagrees, and the rows are then named in a second pass (_disagreements)."""
+
+    def __init__(self):
+        self.seen: dict[int, int] = {}             # hash of the natural key -> hash of the record's values
+        self.disagreeing: set[int] = set()
+
+    def first_seen(self, values: dict[str, list]) -> list[tuple]:
+        """The records of a chunk of valid rows (field -> values) not seen before."""
+        records = list(zip(*(values[field] for field in RECORD_FIELDS)))
+        return self.fresh(map(hash, zip(*(values[field] for field in NATURAL_KEY))), records)
+
+    def fresh(self, keys: Iterable[int], records: list[tuple]) -> list[tuple]:
+        seen, fresh = self.seen, []
+        for key, record in zip(keys, records):
             before = seen.get(key)
             if before is None:
-                seen[key] = values
-                accept(record)
-            elif before != values:
-                disagreeing.add(key)                # the file is rejected: which rows, said after this pass
-    problems.extend(table.problems)
-    if disagreeing:
-        problems.extend(_disagreements(open_table(), disagreeing))
-    return problems
+                seen[key] = hash(record)
+                fresh.append(record)
+            elif before != hash(record):
+                self.disagreeing.add(key)
+        return fresh
+
+
+def _names_agree(pairs: Iterable[tuple[str, str]], roster_names: Mapping[str, str]) -> bool:
+    """Every (student id, name) is in the roster under that name (each distinct pair checked once)."""
+    return all(sid in roster_names and same_name(name, roster_names[sid]) for sid, name in pairs)
 
 
 def _disagreements(table: Table, keys: set[int]) -> list[Problem]:
     rows = [row for row in load_rows(table, _SCHEMA) if row.ok and hash(_natural_key(row.data)) in keys]
     return settle_duplicates(rows, _natural_key, GRADE_COLUMNS, NATURAL_KEY, RECORD_FIELDS)[1]
+
+
+_KEY_AT = tuple(RECORD_FIELDS.index(field) for field in NATURAL_KEY)
+
+
+def _key_of(record: tuple) -> tuple:
+    return tuple(record[i] for i in _KEY_AT)
 
 
 def validate_grade_rows(filename: str, data: bytes, roster_names: Mapping[str, str], *,

@@ -1,5 +1,5 @@
-"""load_rows' fast loader gives exactly what marshmallow gives: the same data for good rows, and for a chunk with a bad
-row the same problems (that chunk goes through marshmallow), on the grades, roster and outcome schemas."""
+"""load_rows' column-wise loader gives exactly what marshmallow gives: the same data for good rows, and for a chunk
+with a bad row the same problems (that chunk goes through marshmallow)."""
 from __future__ import annotations
 
 import random
@@ -37,7 +37,7 @@ def grades_file(count: int, bad_every: int | None, seed: int = 3) -> bytes:
 
 def loaded(data: bytes, fast: bool, monkeypatch) -> list:
     if not fast:
-        monkeypatch.setattr(validation, "_cells_loader", lambda schema: None)
+        monkeypatch.setattr(validation, "_column_loader", lambda schema, keys: None)
     result = list(validation.load_rows(grade_table("g.csv", data), grade_rows._SCHEMA, chunk_rows=50))
     monkeypatch.undo()
     return result
@@ -55,7 +55,8 @@ def test_the_fast_loader_and_marshmallow_agree_row_by_row(bad_every, monkeypatch
 def test_the_fast_loader_is_used_for_cell_schemas_only():
     from marshmallow import Schema, fields, validates_schema
 
-    assert validation._cells_loader(grade_rows._SCHEMA) is not None
+    keys = grade_rows.GRADE_COLUMNS.keys
+    assert validation._column_loader(grade_rows._SCHEMA, keys) is not None
 
     class Plain(Schema):
         name = fields.String()
@@ -65,5 +66,39 @@ def test_the_fast_loader_is_used_for_cell_schemas_only():
         def whole_row(self, data, **kwargs):
             pass
 
-    assert validation._cells_loader(Plain()) is None
-    assert validation._cells_loader(Hooked()) is None
+    assert validation._column_loader(Plain(), ("name",)) is None
+    assert validation._column_loader(Hooked(), keys) is None
+    # A table without a column a field reads, or with one marshmallow refuses as unknown: marshmallow says so.
+    assert validation._column_loader(grade_rows._SCHEMA, keys[:-1]) is None
+    assert validation._column_loader(grade_rows._SCHEMA, keys + ("extra",)) is None
+
+
+def test_a_column_forgets_what_it_read_past_its_memory_and_still_agrees(monkeypatch):
+    monkeypatch.setattr(validation, "COLUMN_MEMORY", 7)
+    data = grades_file(300, 11)
+    fast = list(validation.load_rows(grade_table("g.csv", data), grade_rows._SCHEMA, chunk_rows=50))
+    monkeypatch.setattr(validation, "_column_loader", lambda schema, keys: None)
+    slow = list(validation.load_rows(grade_table("g.csv", data), grade_rows._SCHEMA, chunk_rows=50))
+    assert [(r.row, r.data, [p.to_dict() for p in r.problems]) for r in fast] == \
+           [(r.row, r.data, [p.to_dict() for p in r.problems]) for r in slow]
+
+
+def test_a_value_a_cell_makes_afresh_is_not_shared_between_rows():
+    from marshmallow import RAISE, Schema
+
+    from shared.files.columns import Column, ColumnSpec
+    from shared.files.fields import Cell
+    from shared.files.formats import read_table
+
+    class Tags(Schema):
+        class Meta:
+            unknown = RAISE
+        name = Cell(blank=None)
+        tags = Cell(lambda text: text.split(";"), blank=list)
+
+    spec = ColumnSpec(Column("name", "姓名", "name"), Column("tags", "标签", "tags"))
+    table = read_table("t.csv", "姓名,标签\n甲,\n乙,\n丙,a;b\n丁,a;b\n".encode(), columns=spec)
+    [chunk] = validation.load_chunks(table, Tags())
+    assert chunk.values == {"name": ["甲", "乙", "丙", "丁"], "tags": [[], [], ["a", "b"], ["a", "b"]]}
+    first, second, third, fourth = chunk.values["tags"]
+    assert first is not second and third is not fourth

@@ -175,3 +175,42 @@ def test_read_tables_recognises_the_kind_by_header():
     specs = {"people": ColumnSpec(Column("name", "姓名", "name"), Column("age", "年龄", "age")), "grades": SPEC}
     [(kind, table)] = read_tables("x.csv", "姓名,年龄\n甲,3\n".encode(), specs)
     assert kind == "people" and [r.cells for r in table] == [{"name": "甲", "age": "3"}]
+
+
+# --- reading a table a chunk at a time (Table.column_chunks) -------------------------------------------------------
+# A chunk of plain rows is checked whole, any other row by row: whatever the chunk size, the rows, their numbers and
+# the problems must be exactly those of reading row by row.
+MIXED = "".join([
+    "学号,成绩,姓名\n",                          # the file's own column order; no teacher column
+    "1,60,甲\n\n",                              # a blank row in between
+    "2,70\n",                                   # a short row
+    "3,80,丙,,\n",                              # empty extra cells: nothing to say
+    "4,90,丁,x\n",                              # an extra cell: a problem
+    "5,50,戊\n" * 2,
+    " , , \n",                                  # a blank row of spaces at the end
+]).encode()
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 1000])
+@pytest.mark.parametrize("data", [MIXED, MIXED + '6,"40,己\n'.encode()], ids=["whole", "breaks off"])
+def test_column_chunks_give_the_rows_and_problems_of_reading_row_by_row(data, size):
+    by_row, table = rows("g.csv", data)
+    chunked = read_table("g.csv", data, columns=SPEC)
+    got = [(number, chunk.cells(i, chunked.cell_keys))
+           for chunk in chunked.column_chunks(size) for i, number in enumerate(chunk.numbers)]
+    assert got == by_row
+    assert [p.to_dict() for p in chunked.problems] == [p.to_dict() for p in table.problems]
+    assert chunked.data_rows == table.data_rows == 6
+    assert [p.row for p in table.problems] == ([6] if data == MIXED else [6, 10])
+    assert chunked.cell_keys == tuple(by_row[0][1]) == ("student_id", "score", "name", "teacher")
+    assert [(n, tuple(c.values())) for n, c in by_row] == [
+        (2, ("1", "60", "甲", "")), (4, ("2", "70", "", "")), (5, ("3", "80", "丙", "")), (6, ("4", "90", "丁", "")),
+        (7, ("5", "50", "戊", "")), (8, ("5", "50", "戊", ""))]
+
+
+def test_first_line_decides_the_delimiter_even_past_the_part_looked_at_first():
+    from shared.files.csv_format import _first_line
+    text = "\n" * 70_000 + "a\tb\tc\n1\t2\t3\n"
+    assert _first_line(text, look=16) == "a\tb\tc"
+    assert _first_line("\r\n  \r\nx;y\r\n", look=3) == "x;y"
+    assert _first_line(" \n \n", look=2) == ""

@@ -163,3 +163,46 @@ def test_one_hundred_thousand_rows_validate_in_seconds():
     elapsed = time.perf_counter() - started
     assert len(records) == 100_000
     assert elapsed < 10, f"{elapsed:.1f}s"     # about 3 s on a 2-core machine
+
+
+# --- one pass for a good file, every problem named for a bad one (check_grade_file) ---------------------------------
+
+def checked(data, roster=ROSTER):
+    """What check_grade_file finds: (problems, records handed over, tables opened, ids the roster was asked for)."""
+    from services.grades.domain.rows import check_grade_file, grade_table
+    opened, asked, records = [], [], []
+
+    def open_table():
+        opened.append(1)
+        return grade_table("g.csv", data)
+
+    def names_of(ids):
+        asked.append(ids)
+        return roster
+
+    problems = check_grade_file(open_table, names_of, records.extend)
+    return problems, records, len(opened), asked
+
+
+def test_a_good_file_is_read_once_and_the_roster_asked_once_for_every_student_it_names():
+    data = grades(GOOD, row(学号="０210101007", 姓名="周明浩"), row(课程代码="ENG01"), GOOD)
+    problems, records, opened, asked = checked(data)
+    assert (problems, opened, asked) == ([], 1, [["0210101007", "210101001"]])
+    assert [(r[0], r[2]) for r in records] == [("210101001", "MATH01"), ("0210101007", "MATH01"),
+                                               ("210101001", "ENG01")]
+
+
+@pytest.mark.parametrize("lines", [
+    [GOOD, row(姓名="杨健明", 课程代码="ENG01")],                       # valid cells, a name the roster disagrees with
+    [GOOD, row(学号="210109999", 成绩="101")],                          # an unknown student in a bad row
+    [row(学号=""), row(学号="210101002", 姓名="林敏", 成绩="一百")],      # no id at all; a bad score
+    [GOOD, row(成绩="75")],                                             # the same key, another score
+])
+def test_a_bad_file_is_read_again_to_name_every_problem_as_the_row_by_row_check_does(lines):
+    from services.grades.domain.rows import check_grade_records, grade_table
+    data = grades(*lines)
+    problems, _, opened, asked = checked(data)
+    named = check_grade_records(lambda: grade_table("g.csv", data), ROSTER, lambda records: None)
+    assert problems and [p.to_dict() for p in problems] == [p.to_dict() for p in named]
+    assert opened >= 2 and len(asked) == 1
+    assert asked[0] == sorted({line.split(",")[0] for line in lines} - {""})

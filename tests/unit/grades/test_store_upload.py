@@ -28,7 +28,7 @@ def store(engine, records, upload_id, by="teacher-a", batch_size=1000, chunk_row
         for r in records:
             spool.add(r)
         with UnitOfWork(engine, "grades", tables.MESSAGING, correlation_id=upload_id) as uow:
-            summary = handlers.store_upload(uow, upload_id, f"{upload_id}.csv", "0" * 64, by, spool.chunks(),
+            summary = handlers.store_upload(uow, upload_id, f"{upload_id}.csv", "0" * 64, by, spool,
                                             batch_size=batch_size)
     return summary, [json.loads(e) for e in outbox(engine, upload_id)]
 
@@ -89,3 +89,34 @@ def test_upload_id_of_a_batch_released_again_gets_a_suffix(engine):
     with engine.connect() as conn:
         assert handlers.upload_id_for_batch(conn, "B-8") == "B-8"
         assert handlers.upload_id_for_batch(conn, "B-7") == "B-7#2"
+
+
+def test_the_announcement_is_the_records_as_stored_by_student_in_key_order(engine):
+    """Batches are made from the records as they are written (not read back): they must say exactly what the table
+    holds for the upload, each student whole, students and each student's records in key order, also when a
+    student's rows are spread over chunks and only some students had records before."""
+    first = [record(student=s, course=c, score="60") for c in ("PHY", "MATH", "ENG") for s in ("s3", "s1", "s2")]
+    store(engine, first, "U1", batch_size=4, chunk_rows=2)
+    second = [record(student="s2", course="MATH", score="75"),                       # corrected
+              record(student="s4", course="MATH"), record(student="s1", course="ART"),  # new: a new and a known student
+              record(student="s2", course="ENG", score="60"),                        # unchanged
+              record(student="s4", course="ENG"), record(student="s2", course="PHY", score="45", exam="makeup"),
+              record(student="s1", course="PHY", score="61")]                        # corrected
+    summary, events = store(engine, second, "U2", batch_size=3, chunk_rows=2)
+    assert (summary["new"], summary["corrected"], summary["unchanged"]) == (4, 2, 1)
+    batches = [e["data"]["records"] for e in events if e["type"] == "grades.records_stored"]
+    announced = [r for batch in batches for r in batch]
+    assert [[r["student_id"] for r in batch] for batch in batches] == [["s1", "s1"], ["s2", "s2"], ["s4", "s4"]]
+    key = ("student_id", "semester", "course_code", "exam_type")
+    assert [tuple(r[k] for k in key) for r in announced] == sorted(tuple(r[k] for k in key) for r in announced)
+    with engine.connect() as conn:
+        stored = conn.execute(select(tables.grade_records).where(tables.grade_records.c.upload_id == "U2")
+                              .order_by(*(tables.grade_records.c[k] for k in key))).mappings().all()
+    fields = [f for f in announced[0] if f not in ("change", "previous_score")]
+    assert set(fields) == set(tables.grade_records.c.keys()) - {"upload_id"}
+    assert [{f: r[f] for f in fields} for r in announced] == [{f: r[f] for f in fields} for r in stored]
+    changes = {(r["student_id"], r["course_code"], r["exam_type"]): (r["change"], r["previous_score"])
+               for r in announced}
+    assert changes == {("s1", "ART", "regular"): ("new", None), ("s1", "PHY", "regular"): ("corrected", "60"),
+                       ("s2", "MATH", "regular"): ("corrected", "60"), ("s2", "PHY", "makeup"): ("new", None),
+                       ("s4", "ENG", "regular"): ("new", None), ("s4", "MATH", "regular"): ("new", None)}
