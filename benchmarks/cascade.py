@@ -291,7 +291,9 @@ def run(args) -> dict:
             pids = env.pids()
             load_before = load_average()
             before = cpu_snapshot(env.pids(), env.prefix)
-            profile_dir = RESULTS / f"profile-{college.grade_rows // 1000}k" if args.profile else None
+            # Profiles of a run that is not recorded stay out of the repository.
+            profiles_in = Path(tempfile.mkdtemp(prefix="aq-profile-")) if args.no_record else RESULTS
+            profile_dir = profiles_in / f"profile-{college.grade_rows // 1000}k" if args.profile else None
             profiler = Profiler(profile_dir, pids) if profile_dir else None
             if profiler:
                 profiler.__enter__()
@@ -359,7 +361,11 @@ def run(args) -> dict:
     if profile_dir:
         result["profiles"] = {name: summarise_profile(profile_dir / f"{name}.txt")
                               for name in pids if (profile_dir / f"{name}.txt").exists()}
-        result["profile_folder"] = str(profile_dir.relative_to(REPO))
+        result["profile_folder"] = (str(profile_dir.relative_to(REPO)) if profile_dir.is_relative_to(REPO)
+                                    else str(profile_dir))
+        if profile_dir.is_relative_to(REPO):      # the raw stacks are kept compressed (speedscope reads .txt)
+            for raw in profile_dir.glob("*.txt"):
+                subprocess.run(["gzip", "-f", str(raw)], check=True)
     return result
 
 
