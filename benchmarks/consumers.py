@@ -35,7 +35,7 @@ from shared.messaging.unit_of_work import UnitOfWork
 from shared.migrations import upgrade
 
 ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-BATCH_SIZE = 1000
+BATCH_SIZE = 1000             # records per event, as grades announces them by default (AQ_RECORDS_PER_EVENT)
 
 
 # --- the input: an upload's records_stored batches -----------------------------------------------------------------
@@ -56,8 +56,8 @@ def college_records(students: int) -> tuple[list[dict], object]:
     return records, college
 
 
-def batches_of(records: list[dict]) -> list[list[dict]]:
-    """As grades announces them: in key order, by student, at most BATCH_SIZE records unless one student has more;
+def batches_of(records: list[dict], size: int = BATCH_SIZE) -> list[list[dict]]:
+    """As grades announces them: in key order, by student, at most ``size`` records unless one student has more;
     each record as StoredRecordSchema (new, no previous score) after a JSON round trip, as a consumer decodes it."""
     key = ("student_id", "semester", "course_code", "exam_type")
     by_student: dict[str, list[dict]] = {}
@@ -66,7 +66,7 @@ def batches_of(records: list[dict]) -> list[list[dict]]:
     batches, current = [], []
     for student in sorted(by_student):
         rows = by_student[student]
-        if current and len(current) + len(rows) > BATCH_SIZE:
+        if current and len(current) + len(rows) > size:
             batches.append(current)
             current = []
         current.extend(rows)
@@ -234,18 +234,22 @@ def main() -> None:
     parser.add_argument("--split", action="store_true", help="the regular exams and the make-ups as two uploads")
     parser.add_argument("--repeat", type=int, default=1, help="runs per service; the least disturbed is reported")
     parser.add_argument("--record", type=Path, help="write the figures to this JSON file")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE,
+                        help="records per event (grades' AQ_RECORDS_PER_EVENT)")
     args = parser.parse_args()
     records, college = college_records(args.students)
     if args.split:
         # Two uploads, as a college sends them: the regular exams, then the make-ups (which land on students and
         # semesters already stored).
-        events = (envelopes(batches_of([r for r in records if r["exam_type"] != "makeup"]), "U-bench-1a")
-                  + envelopes(batches_of([r for r in records if r["exam_type"] == "makeup"]), "U-bench-1b"))
+        regular = [r for r in records if r["exam_type"] != "makeup"]
+        makeups = [r for r in records if r["exam_type"] == "makeup"]
+        events = (envelopes(batches_of(regular, args.batch_size), "U-bench-1a")
+                  + envelopes(batches_of(makeups, args.batch_size), "U-bench-1b"))
         batches = None
     else:
-        batches = batches_of(records)
+        batches = batches_of(records, args.batch_size)
         events = envelopes(batches, "U-bench-1")
-    again = envelopes(batches or batches_of(records), "U-bench-2") if args.again else []
+    again = envelopes(batches or batches_of(records, args.batch_size), "U-bench-2") if args.again else []
     print(f"{len(records)} records in {len(events)} batches", flush=True)
     result = {"records": len(records), "batches": len(events), "load_average": load_average()}
     for service in ("warnings", "advising"):

@@ -120,12 +120,15 @@ class Databases:
         for engine in self.engines.values():
             engine.dispose()
 
-    def ledgers(self, correlation_id: str) -> dict[str, dict]:
+    def ledgers(self, correlation_id: str, services: tuple[str, ...] | None = None) -> dict[str, dict]:
         """The same ledgers the `trace` RPC answers, without the details (notices, tasks…)."""
         from services.notification import delivery, handlers as notification_handlers
         result = {}
         for service, engine in self.engines.items():
-            result[service] = ledger(engine, self.tables[service].MESSAGING, correlation_id)
+            if services is None or service in services:
+                result[service] = ledger(engine, self.tables[service].MESSAGING, correlation_id)
+        if "notification" not in result:
+            return result
         with self.engines["notification"].connect() as conn:
             result["notification"]["pending_deliveries"] = (
                 delivery.pending_count(conn, correlation_id)

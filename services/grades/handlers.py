@@ -22,6 +22,17 @@ def new_upload_id() -> str:
     return "U-" + datetime.now(timezone.utc).strftime("%Y%m%d") + "-" + uuid.uuid4().hex[:10]
 
 
+def records_per_event(environ) -> int:
+    """``AQ_RECORDS_PER_EVENT``: at most this many records per grades.records_stored event (a student's records are
+    never split, so a batch may hold more). Every consumer pays a fixed cost per event (a transaction, its processed
+    mark, statements whose cost hardly depends on their rows): fewer, larger events cost the consumers less CPU in
+    all, but each is a larger message held whole in memory and retried whole (benchmarks/README.md measures it)."""
+    text = environ.get("AQ_RECORDS_PER_EVENT", "1000")
+    if not text.strip().isdigit() or not 1 <= int(text) <= 50_000:
+        raise ValueError(f"AQ_RECORDS_PER_EVENT must be a whole number from 1 to 50000, not {text!r}")
+    return int(text)
+
+
 def store_upload(uow, upload_id: str, filename: str, sha256: str, uploaded_by: str, spool: Spool,
                  batch_size: int = 1000) -> dict:
     """``spool`` holds the validated canonical records (a file streams through it in chunks). New records are

@@ -5,6 +5,7 @@ import base64
 import hashlib
 import json
 import logging
+import os
 
 from nameko.rpc import RpcProxy, rpc
 
@@ -18,6 +19,7 @@ from shared.messaging.store import Store
 from shared.messaging.unit_of_work import AlreadyProcessed, UnitOfWork
 
 log = logging.getLogger(__name__)
+RECORDS_PER_EVENT = handlers.records_per_event(os.environ)
 
 
 def _rejection(rejected: FileRejected) -> dict:
@@ -51,7 +53,7 @@ class GradesService(MessagingService):
             upload_id = handlers.new_upload_id()
             with self.store.command(upload_id) as uow:
                 summary = handlers.store_upload(uow, upload_id, filename, hashlib.sha256(data).hexdigest(),
-                                                uploaded_by, spool)
+                                                uploaded_by, spool, batch_size=RECORDS_PER_EVENT)
         return {"status": "accepted", **summary}
 
     @event_handler("gradesystem.results_released")
@@ -72,7 +74,7 @@ class GradesService(MessagingService):
                 uow.correlation_id = batch_id
                 digest = hashlib.sha256(json.dumps(data["records"], sort_keys=True, default=str).encode()).hexdigest()
                 summary = handlers.store_upload(uow, upload_id, f"gradesystem:{batch_id}", digest,
-                                                data["released_by"], spool)
+                                                data["released_by"], spool, batch_size=RECORDS_PER_EVENT)
                 uow.announce("grades.results_accepted", {
                     "batch_id": batch_id, "upload_id": upload_id,
                     **{k: summary[k] for k in ("rows", "new", "corrected", "unchanged")}})

@@ -120,3 +120,12 @@ def test_the_announcement_is_the_records_as_stored_by_student_in_key_order(engin
     assert changes == {("s1", "ART", "regular"): ("new", None), ("s1", "PHY", "regular"): ("corrected", "60"),
                        ("s2", "MATH", "regular"): ("corrected", "60"), ("s2", "PHY", "makeup"): ("new", None),
                        ("s4", "ENG", "regular"): ("new", None), ("s4", "MATH", "regular"): ("new", None)}
+
+
+def test_records_per_event_is_a_setting_with_a_clear_message_when_wrong():
+    assert handlers.records_per_event({}) == 1000
+    assert handlers.records_per_event({"AQ_RECORDS_PER_EVENT": "4000"}) == 4000
+    for wrong in ("0", "many", "-5", "100000"):
+        expected = f"AQ_RECORDS_PER_EVENT must be a whole number from 1 to 50000, not '{wrong}'"
+        with pytest.raises(ValueError, match=expected):
+            handlers.records_per_event({"AQ_RECORDS_PER_EVENT": wrong})
