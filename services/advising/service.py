@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import os
 
-from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from services.advising import ack_handlers, handlers, list_handlers, queries, tables
@@ -18,6 +17,7 @@ from services.advising.domain.calendar import CalendarError, load_calendar, seme
 from services.advising.domain.reminders import ESCALATED, ReminderSettings
 from shared.clock import event_time
 from shared.messaging.consumer import event_handler
+from shared.messaging.rpc import RpcProxy, rpc
 from shared.messaging.service_base import MessagingService
 from shared.messaging.store import Store
 

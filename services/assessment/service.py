@@ -6,14 +6,13 @@ import os
 import uuid
 from datetime import date, datetime
 
-from nameko.rpc import RpcProxy, rpc
-
 from services.assessment import handlers, queries, tables
 from services.assessment.domain.outcomes import validate_outcome_rows
 from shared.academic.semesters import Semester, SemesterError
 from shared.clock import college_timezone, event_time
 from shared.files.report import FileRejected
 from shared.messaging.consumer import event_handler
+from shared.messaging.rpc import RpcProxy, rpc
 from shared.messaging.service_base import MessagingService
 from shared.messaging.store import Store
 

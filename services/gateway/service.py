@@ -16,7 +16,6 @@ from kombu import Connection
 from nameko.dependency_providers import Config
 from nameko.exceptions import RemoteError, UnknownService
 from nameko.extensions import DependencyProvider
-from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 from nameko.web.handlers import http
 from sqlalchemy import text
@@ -31,6 +30,7 @@ from services.gateway.settings import Settings
 from shared import config
 from shared.db import engine_for
 from shared.messaging.health import write_heartbeat
+from shared.messaging.rpc import RpcProxy, rpc
 from shared.migrations import upgrade
 
 log = logging.getLogger(__name__)

@@ -7,13 +7,12 @@ import json
 import logging
 import os
 
-from nameko.rpc import RpcProxy, rpc
-
 from services.grades import handlers, queries, tables
 from services.grades.domain.rows import check_grade_file, grade_table, released_table
 from services.grades.spool import Spool
 from shared.files.report import FileRejected
 from shared.messaging.consumer import Reject, event_handler
+from shared.messaging.rpc import RpcProxy, rpc
 from shared.messaging.service_base import MessagingService
 from shared.messaging.store import Store
 from shared.messaging.unit_of_work import AlreadyProcessed, UnitOfWork

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta, timezone
 
 import eventlet
 from nameko.extensions import DependencyProvider
-from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from services.notification import acknowledgements, delivery, handlers, queries, settings as settings_module, tables
@@ -22,6 +21,7 @@ from services.notification.domain.rendering import check_locale
 from services.notification.domain.routing import check_channels, format_routes, parse_routes
 from services.notification.domain.schedule import RateLimits
 from shared.messaging.consumer import event_handler
+from shared.messaging.rpc import RpcProxy, rpc
 from shared.messaging.service_base import MessagingService
 from shared.messaging.store import Store
 

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import base64
 
-from nameko.rpc import rpc
-
 from services.roster import handlers, queries, tables
 from shared.files.report import FileRejected
+from shared.messaging.rpc import rpc
 from shared.messaging.service_base import MessagingService
 from shared.messaging.store import Store
 

@@ -5,13 +5,13 @@ import logging
 import os
 from datetime import datetime, timezone
 
-from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from services.warnings import handlers, queries, release, requests, tables
 from services.warnings.domain import whatif
 from services.warnings.policy_store import PolicyBook, list_installed
 from shared.messaging.consumer import event_handler
+from shared.messaging.rpc import RpcProxy, rpc
 from shared.messaging.service_base import MessagingService
 from shared.messaging.store import Store
 

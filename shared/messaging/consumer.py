@@ -18,6 +18,7 @@ from nameko.amqp.publish import Publisher
 from contracts.envelope import EnvelopeSchema
 from shared.messaging import metrics
 from contracts.registry import event_type
+from shared.messaging.rpc import PromptQueueConsumer
 from shared.messaging.schema_check import errors_of
 from shared.messaging.topology import ATTEMPTS_HEADER, PARKED_QUEUE, handler_queue, retry_queue_name
 from shared.messaging.unit_of_work import AlreadyProcessed
@@ -61,6 +62,8 @@ def check_event(body) -> dict:
 
 
 class EventHandler(Consumer):
+    queue_consumer = PromptQueueConsumer()     # the service's RPC consumer too; stops promptly (rpc.py)
+
     def __init__(self, type_name: str, **kwargs):
         self.type_name = type_name
         super().__init__(queue=None, **kwargs)

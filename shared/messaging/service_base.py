@@ -2,10 +2,10 @@
 import os
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from shared.messaging import metrics
+from shared.messaging.rpc import rpc
 from shared.messaging.health import check, write_heartbeat
 from shared.messaging.ledger import ledger
 
