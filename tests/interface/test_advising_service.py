@@ -6,13 +6,13 @@ from datetime import date, timedelta
 
 import pytest
 from kombu import Connection, Queue
-from nameko.rpc import rpc
 from nameko.runners import ServiceRunner
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.timer import timer
 
 from contracts.envelope import make_envelope
 from services.advising.service import AdvisingService
+from shared.messaging.rpc import rpc   # the stand-in roster stops as promptly as the service
 from shared.messaging.topology import EVENTS_EXCHANGE, declare_topology
 from shared.migrations import upgrade
 from tests.support.cluster import wait_for

@@ -17,11 +17,11 @@ import pytest  # noqa: E402
 from click.testing import CliRunner  # noqa: E402
 from kombu import Connection, Queue  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
-from nameko.rpc import rpc  # noqa: E402
 
 from aq_cli.commands.notices import notices as notices_cli  # noqa: E402
 from contracts.envelope import make_envelope  # noqa: E402
 from services.notification.service import NotificationService  # noqa: E402
+from shared.messaging.rpc import rpc  # noqa: E402  (the stand-in roster stops as promptly as the service)
 from shared.messaging.topology import EVENTS_EXCHANGE, declare_topology  # noqa: E402
 from shared.rpc_client import RpcClient  # noqa: E402
 from tests.support.broker import temporary_vhost  # noqa: E402
