@@ -8,8 +8,8 @@ STAMP := $(VENV)/.installed
 demo: $(STAMP)        ## run the sample college through every service and print a summary
 	$(VENV)/bin/aq demo
 
-test: $(STAMP)        ## the whole test suite (what .ci/run runs)
-	$(VENV)/bin/python -m pytest -q -p no:cacheprovider
+test: $(STAMP)        ## the whole test suite (what .ci/run runs): two processes, each test file kept whole in one
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile
 
 setup: $(STAMP)
 

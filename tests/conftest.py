@@ -1,6 +1,9 @@
 # nameko's pytest plugin no longer monkey-patches eventlet; in-process nameko containers need it first.
 import eventlet
 
+from tests.support.xdist_eventlet import keep_execnet_on_real_threads
+
+keep_execnet_on_real_threads()    # a no-op unless this is a pytest-xdist worker (`make test` runs two)
 eventlet.monkey_patch()
 
 import os as _os  # noqa: E402
