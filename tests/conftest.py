@@ -16,8 +16,50 @@ import uuid  # noqa: E402
 
 import pytest  # noqa: E402
 
+from tests.support import broker, postgres  # noqa: E402
 from tests.support.broker import temporary_vhost  # noqa: E402
 from tests.support.postgres import temporary_databases  # noqa: E402
+
+_WORKER = _os.environ.get("PYTEST_XDIST_WORKER")
+_workers_used_resources = False
+
+
+def pytest_configure(config):
+    if not _WORKER:
+        # Names this run's vhosts and databases (tests/support/broker.py, postgres.py); xdist's workers, started
+        # after this, inherit it.
+        _os.environ["AQ_TEST_RUN"] = uuid.uuid4().hex[:8]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """The controller of an xdist run: note whether a worker made vhosts or databases (or died before saying)."""
+    global _workers_used_resources
+    if error or getattr(node, "workeroutput", {}).get("aq_used_resources", True):
+        _workers_used_resources = True
+
+
+def pytest_sessionfinish(session):
+    """No vhost or database outlives the run: each process waits for its background deletions and deletes what it
+    made ahead; the process that started the run then sweeps everything named for this run (what a worker that
+    died left behind)."""
+    used = broker.POOL.made > 0 or postgres.USED
+    broker.POOL.close()
+    if _WORKER:
+        session.config.workeroutput["aq_used_resources"] = used
+        return
+    if not (used or _workers_used_resources):
+        return
+    vhosts = broker.cleanup(broker.run_prefix())
+    try:
+        postgres.drop_databases(postgres.run_prefix())
+        databases = []
+    except Exception as exc:  # noqa: BLE001 (the run's outcome stands; say what is left)
+        databases = [f"{postgres.run_prefix()}* ({exc})"]
+    if vhosts or databases:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter:
+            reporter.write_line(f"left behind: vhosts {vhosts}, databases {databases}", red=True)
 
 
 @pytest.fixture
