@@ -2,10 +2,12 @@
 for a text, take a screenshot of the whole page."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.expected_conditions import staleness_of
@@ -50,13 +52,27 @@ class Browser:
         return urlparse(self.driver.current_url).path
 
     def text(self, css: str = "main") -> str:
-        return self.driver.find_element(By.CSS_SELECTOR, css).text
+        return self._read(lambda: self.driver.find_element(By.CSS_SELECTOR, css).text)
 
     def all_text(self, css: str) -> list[str]:
-        return [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, css)]
+        return self._read(lambda: [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, css)])
+
+    def _read(self, read, timeout: float = 30):
+        """``read()`` on the current document. An upload's page reloads itself every 2 s until its cascade settles:
+        the document can be replaced between finding an element and reading its text (Selenium: stale element).
+        Then the element is found again, in the new document; anything else (no such element) fails at once."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return read()
+            except StaleElementReferenceException:
+                if time.monotonic() > deadline:
+                    raise
 
     def wait_for_text(self, text: str, css: str = "main", timeout: float = 60) -> None:
-        WebDriverWait(self.driver, timeout, poll_frequency=0.5).until(
+        # The element may be missing (the next page is loading) or stale (the page reloaded itself) on the way.
+        WebDriverWait(self.driver, timeout, poll_frequency=0.5,
+                      ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(
             lambda d: text in d.find_element(By.CSS_SELECTOR, css).text,
             message=f"{text!r} never appeared in {css}")
         self._note()
