@@ -8,7 +8,8 @@ notices      one row per (cause, recipient, channel): rendered once, then delive
              in_flight records how far the current attempt got BEFORE the provider is called: started, then
              handed_over right before the point of no return. fallbacks: the rest of the route's chain
              ("email"), used when this one fails for good; fallback_of: the delivery this one stands in for.
-             announced: False until the outcome went out in notification.deliveries_recorded.
+             announced: False until the outcome went out in notification.deliveries_recorded. On PostgreSQL text
+             and html are compressed with lz4 (migration 5b1e7c3d9a20: cheaper than pglz, and most rows stay in line).
 inbox        the in-app inbox: delivering in-app means writing here, in the same transaction as the outcome
 preferences  a recipient's own routes and language (aq notices prefer)
 task_items   what each staff member is to be told of their tasks: one row per (task, assignee, status, due), waiting

@@ -84,13 +84,25 @@ def test_an_upsert_replaces_by_key_and_adds_the_rest(engine, count, monkeypatch)
 
 
 @pytest.mark.real
-def test_a_column_with_both_null_and_empty_strings_is_not_copied_but_still_stored_exactly(engine):
+def test_a_column_with_both_null_and_empty_strings_is_copied_and_stored_exactly(engine, monkeypatch):
+    only_copy(monkeypatch)      # COPY's text format tells them apart (CSV, used before, could not)
     rows = make_rows(bulk.COPY_FROM_ROWS + 3)
     for i, row in enumerate(rows):
-        row["note"] = [None, ""][i % 2]                        # CSV cannot tell these apart
+        row["note"] = [None, ""][i % 2]
     with engine.begin() as conn:
         bulk.insert_rows(conn, things, rows)
     assert [r["note"] for r in stored(engine)] == [r["note"] for r in rows]
+
+
+@pytest.mark.real
+def test_a_nul_character_is_refused_and_never_shifts_a_row_into_the_next_column(engine):
+    """Values are escaped a column at a time with NUL between them: one holding a NUL itself must not split."""
+    rows = make_rows(bulk.COPY_FROM_ROWS + 3)
+    rows[5]["label"] = "nul\x00inside"                        # the column also holds line breaks, so it is escaped
+    with pytest.raises(psycopg2.DataError):
+        with engine.begin() as conn:
+            bulk.insert_rows(conn, things, rows)
+    assert stored(engine) == []
 
 
 @pytest.mark.real
