@@ -18,6 +18,22 @@ from shared.db import engine_for, is_postgres
 _LOCK_KEY = 0x41510001
 
 
+def lz4_available(bind) -> bool:
+    """Whether ``bind`` is a PostgreSQL built with lz4 (14 and later, as the official images are): migrations that
+    move a column's TOAST compression from pglz to lz4 change nothing elsewhere."""
+    if bind.dialect.name != "postgresql":
+        return False
+    return bool(bind.exec_driver_sql(
+        "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'").scalar())
+
+
+def set_compression(op, table: str, columns: tuple[str, ...], method: str) -> None:
+    """``ALTER COLUMN … SET COMPRESSION method`` (lz4 or DEFAULT) for a migration, where lz4 is available. Rows
+    already stored keep their compression; new values take the column's."""
+    if lz4_available(op.get_bind()):
+        op.execute(f"ALTER TABLE {table} " + ", ".join(f"ALTER COLUMN {c} SET COMPRESSION {method}" for c in columns))
+
+
 def migrations_dir(service: str) -> Path:
     return Path(services.__file__).parent / service / "migrations"
 

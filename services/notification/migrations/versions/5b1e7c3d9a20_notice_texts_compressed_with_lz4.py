@@ -15,6 +15,8 @@ from typing import Sequence, Union
 
 from alembic import op
 
+from shared.migrations import set_compression
+
 
 # revision identifiers, used by Alembic.
 revision: str = '5b1e7c3d9a20'
@@ -25,19 +27,9 @@ depends_on: Union[str, Sequence[str], None] = None
 COLUMNS = ("text", "html")
 
 
-def _lz4_available() -> bool:
-    bind = op.get_bind()
-    if bind.dialect.name != "postgresql":
-        return False
-    return bool(bind.exec_driver_sql(
-        "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'").scalar())
-
-
 def upgrade() -> None:
-    if _lz4_available():
-        op.execute("ALTER TABLE notices " + ", ".join(f"ALTER COLUMN {c} SET COMPRESSION lz4" for c in COLUMNS))
+    set_compression(op, "notices", COLUMNS, "lz4")
 
 
 def downgrade() -> None:
-    if _lz4_available():
-        op.execute("ALTER TABLE notices " + ", ".join(f"ALTER COLUMN {c} SET COMPRESSION DEFAULT" for c in COLUMNS))
+    set_compression(op, "notices", COLUMNS, "DEFAULT")
