@@ -32,7 +32,7 @@ import yaml
 from sqlalchemy import create_engine, text
 
 from aq_cli.tracking import collect_ledgers, settlement
-from benchmarks.probes import Databases, Profiler, cpu_snapshot, cpu_used, summarise_profile
+from benchmarks.probes import Databases, Profiler, cpu_snapshot, cpu_used, phases, summarise_profile
 from demo.generator import GRADE_HEADER, generate_college, write_college
 from services.warnings.domain.policy import DEFAULT_POLICY_PATH
 from shared.messaging.parking import list_parked
@@ -315,12 +315,17 @@ def run(args) -> dict:
                 profiler.__enter__()
             try:
                 answer, started_at, rpc_seconds = upload(rpc, paths["uploads"][0])
+                marks = [("start", before), ("the grades RPC (parse, validate, store, outbox)",
+                                             cpu_snapshot(pids, env.prefix))]
                 print(f"upload accepted after {rpc_seconds:.1f} s; waiting for the cascade", flush=True)
                 if not wait_evaluated(databases, answer["upload_id"], timeout=1800):
                     state = wait_settled(env, databases, answer["upload_id"], timeout=1)
                     raise SystemExit(f"warnings did not evaluate the upload: {state.waiting[:5]} {state.stuck[:3]}")
+                marks.append(("its batches consumed until every warning is evaluated",
+                              cpu_snapshot(pids, env.prefix)))
                 evaluated = databases.last_effects(answer["upload_id"])["warnings: last event handled"]
                 batches, confirmed, confirmed_at, confirm_seconds = confirm_pending(rpc, answer["upload_id"])
+                marks.append(("the review confirmed (the benchmark as staff)", cpu_snapshot(pids, env.prefix)))
                 if batches:
                     print(f"confirmed {confirmed} warning changes in batch(es) {batches}; waiting for notices "
                           "and tasks", flush=True)
@@ -329,6 +334,7 @@ def run(args) -> dict:
                 if profiler:
                     profiler.__exit__(None, None, None)
             after = cpu_snapshot(env.pids(), env.prefix)
+            marks.append(("released: notices, tasks, bookkeeping until settled", after))
             load_after = load_average()
             if not state.settled:
                 raise SystemExit(f"did not settle: {state.waiting[:5]} {state.stuck[:3]}")
@@ -371,7 +377,7 @@ def run(args) -> dict:
                      "notices_sent": sum(1 for n in notices if n["status"] == "sent"),
                      "notices_by_channel": dict(Counter(n["channel"] for n in notices)), "tasks": len(tasks)},
         "messages_on_the_bus": dict(events), "bytes_on_the_bus": bus_bytes,
-        "cpu_seconds": cpu_used(before, after), "service_time": service_times(ledgers),
+        "cpu_seconds": cpu_used(before, after), "phases": phases(marks), "service_time": service_times(ledgers),
         "peak_memory_mb": upload_memory, "correction": correction,
     }
     if profile_dir:
@@ -472,6 +478,11 @@ def markdown(result: dict) -> str:
                      f"| {result['peak_memory_mb'].get('mailsink', '?')} |")
     if "rabbitmq" in cpu["service_processes"]:
         lines.append(f"| (RabbitMQ, shared with other work) | {cpu['service_processes']['rabbitmq']:.1f} | | | | |")
+    if result.get("phases"):
+        lines += ["", "Phases (how many of the machine's cores were busy; CPU seconds of the processes that used 0.1 s or more):", "",
+                  "| phase | wall s | cores busy | CPU s by process |", "|---|---|---|---|"]
+        lines += [f"| {ph['phase']} | {ph['wall_seconds']} | {ph['cores_busy']} | "
+                  f"{', '.join(f'{k} {v}' for k, v in ph['cpu_seconds'].items())} |" for ph in result["phases"]]
     for service, prof in (result.get("profiles") or {}).items():
         if not prof.get("samples"):
             continue

@@ -105,6 +105,25 @@ def cpu_used(before: CpuSnapshot, after: CpuSnapshot) -> dict:
             "wall_seconds": round(after.at - before.at, 2)}
 
 
+def phases(marks: list[tuple[str, CpuSnapshot]]) -> list[dict]:
+    """Between each two marks (name of the phase that ends there, snapshot): its wall seconds, how many of the
+    machine's cores were busy on average (other work included), and the CPU seconds of each process that used
+    a tenth of a second or more (a service's PostgreSQL backends as ``<service> (PostgreSQL)``), most first.
+    It shows which part of a cascade keeps both cores busy and which waits on one process."""
+    cores = os.cpu_count() or 1
+    found = []
+    for (_, before), (name, after) in zip(marks, marks[1:]):
+        used = cpu_used(before, after)
+        busy, total = (after.machine[0] - before.machine[0]), (after.machine[1] - before.machine[1])
+        processes = {**used["service_processes"],
+                     **{f"{db} (PostgreSQL)": s for db, s in used["postgresql_backends"].items()}}
+        found.append({"phase": name, "wall_seconds": used["wall_seconds"],
+                      "cores_busy": round(cores * busy / total, 2) if total else None,
+                      "cpu_seconds": {k: v for k, v in sorted(processes.items(), key=lambda kv: -kv[1])
+                                      if v >= 0.1}})
+    return found
+
+
 # --- the services' databases ------------------------------------------------------------------------------------
 
 class Databases:
