@@ -83,6 +83,8 @@ def broker_pids() -> dict[str, int]:
 
 
 def cpu_snapshot(pids: dict[str, int], prefix: str) -> CpuSnapshot:
+    # The benchmark itself (its polling shares the machine with what it measures) is reported beside the services.
+    pids = {**pids, "benchmark": os.getpid()}
     services = {name: process_cpu_seconds(pid) for name, pid in {**pids, **broker_pids()}.items()}
     backends = {pid: (db, process_cpu_seconds(pid)) for pid, db in database_backends(prefix).items()}
     return CpuSnapshot({k: v for k, v in services.items() if v is not None},
@@ -139,20 +141,39 @@ class Databases:
         for engine in self.engines.values():
             engine.dispose()
 
-    def ledgers(self, correlation_id: str, services: tuple[str, ...] | None = None) -> dict[str, dict]:
-        """The same ledgers the `trace` RPC answers, without the details (notices, tasks…)."""
+    def ledgers(self, correlation_id: str, services: tuple[str, ...] | None = None,
+                pending: bool = True) -> dict[str, dict]:
+        """The same ledgers the `trace` RPC answers, without the details (notices, tasks…); ``pending``: with
+        notification's count of deliveries still pending (it reads every notice of the upload: asked only once
+        the events look settled)."""
         from services.notification import delivery, handlers as notification_handlers
         result = {}
         for service, engine in self.engines.items():
             if services is None or service in services:
                 result[service] = ledger(engine, self.tables[service].MESSAGING, correlation_id)
-        if "notification" not in result:
+        if "notification" not in result or not pending:
             return result
         with self.engines["notification"].connect() as conn:
             result["notification"]["pending_deliveries"] = (
                 delivery.pending_count(conn, correlation_id)
                 + notification_handlers.waiting_task_items(conn, correlation_id))
         return result
+
+    def evaluated(self, correlation_id: str) -> bool:
+        """Whether warnings has handled every records_stored batch the upload announced, once grades announced the
+        upload complete (two counts: polled ten times a second while the machine is busy with the cascade)."""
+        outbox = self.tables["grades"].MESSAGING[0]
+        processed = self.tables["warnings"].MESSAGING[1]
+        with self.engines["grades"].connect() as conn:
+            announced = dict(conn.execute(
+                select(outbox.c.type, func.count()).where(outbox.c.correlation_id == correlation_id)
+                .group_by(outbox.c.type)).all())
+        if not announced.get("grades.upload_completed") or not announced.get("grades.records_stored"):
+            return False
+        with self.engines["warnings"].connect() as conn:
+            handled = conn.execute(select(func.count()).where(processed.c.correlation_id == correlation_id,
+                                                              processed.c.handler == "on_records_stored")).scalar()
+        return handled >= announced["grades.records_stored"]
 
     def last_effects(self, correlation_id: str) -> dict[str, datetime | None]:
         """When the upload's last event was handled (per service), last notice sent, last in-app notice written,
