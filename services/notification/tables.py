@@ -8,8 +8,10 @@ notices      one row per (cause, recipient, channel): rendered once, then delive
              in_flight records how far the current attempt got BEFORE the provider is called: started, then
              handed_over right before the point of no return. fallbacks: the rest of the route's chain
              ("email"), used when this one fails for good; fallback_of: the delivery this one stands in for.
-             announced: False until the outcome went out in notification.deliveries_recorded. On PostgreSQL text
-             and html are compressed with lz4 (migration 5b1e7c3d9a20: cheaper than pglz, and most rows stay in line).
+             announced: False until the outcome went out in notification.deliveries_recorded (None before there
+             is an outcome); only those rows are indexed, by upload (ix_notices_unannounced: the announcement finds
+             them without reading the upload's other notices). On PostgreSQL text and html are compressed with lz4
+             (migration 5b1e7c3d9a20: cheaper than pglz, and most rows stay in line).
 inbox        the in-app inbox: delivering in-app means writing here, in the same transaction as the outcome
 preferences  a recipient's own routes and language (aq notices prefer)
 task_items   what each staff member is to be told of their tasks: one row per (task, assignee, status, due), waiting
@@ -23,7 +25,7 @@ acknowledgements      one request per (warning change, student or guardian) whos
 acknowledgement_uses  every use of a genuine link: opened, acknowledged, refused (expired, already acknowledged,
                       withdrawn), with the notice (channel), IP address and user agent
 """
-from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 from shared.messaging.tables import add_messaging_tables
 
@@ -55,13 +57,17 @@ notices = Table(
     Column("provider_ref", String(255)),
     Column("fallbacks", String(255)),
     Column("fallback_of", String(64)),
-    Column("announced", Boolean, index=True),
+    Column("announced", Boolean),
     Column("correlation_id", String(64), nullable=False, index=True),
     Column("event_id", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
     UniqueConstraint("cause", "recipient_id", "channel", name="uq_notice_once"),
 )
+# Outcomes waiting for their announcement, by upload: a handful of rows at any time instead of an index entry for
+# every notice ever stored, rewritten on each of a notice's updates (delivery.announce; migration 9e4b2a7c5d31).
+Index("ix_notices_unannounced", notices.c.correlation_id, notices.c.notice_id,
+      postgresql_where=notices.c.announced.is_(False), sqlite_where=notices.c.announced.is_(False))
 
 inbox = Table(
     "inbox", metadata,
