@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping
 
+import orjson
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import and_, func, insert, select, update
 
@@ -111,12 +112,19 @@ def request(conn, specs: Iterable[NoticeSpec], changes: Mapping[str, Mapping[str
         rows.append({"ack_id": "A-" + uuid.uuid4().hex[:16], "cause": spec.cause,
                      "recipient_kind": spec.recipient_kind, "recipient_id": spec.recipient_id,
                      "student_id": change["student_id"], "semester": change["semester"],
-                     "level": change["new_level"], "context": json.dumps(spec.context, ensure_ascii=False),
+                     "level": change["new_level"], "context": _context_json(spec.context),
                      "status": OPEN, "requested_at": now, "expires_at": expiries[key], "opened_count": 0,
                      "correlation_id": correlation_id})
     _supersede(conn, rows)
     insert_rows(conn, a, rows)
     return expiries
+
+
+def _context_json(context: dict) -> str:
+    """A request's context as JSON text (only ever read back with json.loads). orjson: the standard library's encoder
+    showed as ~4 % of notification's samples in the 100k cascade's profile (one context per warning notice to a
+    student or guardian); a typical context takes 21 -> 5 us here."""
+    return orjson.dumps(context, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _supersede(conn, rows: list[dict]) -> None:
