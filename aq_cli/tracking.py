@@ -23,8 +23,11 @@ class Settlement:
     stuck: list[dict] = field(default_factory=list)
 
 
-def collect_ledgers(client: RpcClient, correlation_id: str, timeout: float = 10.0) -> dict[str, dict]:
-    return {service: client.call(service, "trace", correlation_id, timeout=timeout)
+def collect_ledgers(client: RpcClient, correlation_id: str, timeout: float = 10.0,
+                    details: bool = True) -> dict[str, dict]:
+    """Every service's ledger of the upload; ``details`` false: without what each made for it (records, notices,
+    tasks…), enough for :func:`settlement` and light enough to poll while the cascade runs."""
+    return {service: client.call(service, "trace", correlation_id, details, timeout=timeout)
             for service in config.SERVICES}
 
 
@@ -49,12 +52,13 @@ def settlement(ledgers: dict[str, dict], parked: list[dict], correlation_id: str
 
 def wait_until_settled(client: RpcClient, correlation_id: str, timeout: float = 600.0,
                        poll: float = 0.1) -> tuple[Settlement, dict[str, dict]]:
-    """Poll the services' ledgers until the upload's cascade settles, sticks, or time runs out."""
+    """Poll the services' ledgers until the upload's cascade settles, sticks, or time runs out. The ledgers
+    returned are the light ones (``collect_ledgers(..., details=False)``)."""
     deadline = time.monotonic() + timeout
     amqp_uri = config.amqp_uri()
     while True:
         try:
-            ledgers = collect_ledgers(client, correlation_id)
+            ledgers = collect_ledgers(client, correlation_id, details=False)
         except ServiceUnavailable as exc:
             ledgers, state = {}, Settlement(False, [str(exc)])
         else:

@@ -263,6 +263,10 @@ class NotificationService(MessagingService):
 
     def trace_details(self, correlation_id: str) -> dict:
         with self.store.engine.connect() as conn:
-            return {"notices": queries.list_notices(conn, correlation_id=correlation_id),
-                    "pending_deliveries": delivery.pending_count(conn, correlation_id)
+            notices = queries.list_notices(conn, correlation_id=correlation_id)
+        return {"notices": notices, **self.trace_progress(correlation_id)}
+
+    def trace_progress(self, correlation_id: str) -> dict:
+        with self.store.engine.connect() as conn:
+            return {"pending_deliveries": delivery.pending_count(conn, correlation_id)
                     + handlers.waiting_task_items(conn, correlation_id)}

@@ -16,13 +16,21 @@ class MessagingService:
     config = Config()
 
     @rpc
-    def trace(self, correlation_id: str) -> dict:
+    def trace(self, correlation_id: str, details: bool = True) -> dict:
+        """The service's ledger for an upload (events emitted and consumed) and what it made for it. With
+        ``details`` false only what says whether the cascade has settled here: what `aq wait` polls, which must not
+        load the services it waits for (notification's details list every notice of the upload)."""
         report = ledger(self.store.engine, self.store.tables, correlation_id)
-        report.update(self.trace_details(correlation_id))
+        report.update(self.trace_details(correlation_id) if details else self.trace_progress(correlation_id))
         return report
 
     def trace_details(self, correlation_id: str) -> dict:
         """What the service made for this upload (records, warnings, notices, tasks…); overridden."""
+        return self.trace_progress(correlation_id)
+
+    def trace_progress(self, correlation_id: str) -> dict:
+        """Besides the ledger, what says whether the upload's cascade has settled here (notification: deliveries
+        still pending); overridden."""
         return {}
 
     @rpc

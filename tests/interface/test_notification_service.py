@@ -37,7 +37,7 @@ else:
 pytestmark = pytest.mark.real
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-STUDENTS = {f"2103010{n:02d}": n for n in range(1, 8)}
+STUDENTS = {f"2103010{n:02d}": n for n in range(1, 10)}
 STAFF = {"T1001": "13597942942", "C2021": "13932868828", "D0301": "13894130244", "V0001": "13745176955"}
 
 
@@ -189,6 +189,18 @@ def test_a_red_warning_reaches_everyone_on_their_routes_and_the_outcomes_are_ann
         (n["recipient_kind"], n["channel"], n["status"]) for n in trace["notices"])
     text = json.dumps(events, ensure_ascii=False)
     assert "@" not in text and guardian_phone(student) not in text and STAFF["D0301"] not in text
+
+
+def test_the_light_trace_says_what_settles_the_upload_without_its_notices(system):
+    """`aq wait` polls trace(..., details=False): the ledger and the pending count, not every notice of the upload."""
+    student = "210301009"
+    warn(system, student)
+    wait_for(lambda: settled(system, f"U-{student}"), timeout=60, message="the notices to be delivered")
+    light = call(system, "trace", f"U-{student}", False)
+    full = call(system, "trace", f"U-{student}")
+    assert "notices" not in light and light["pending_deliveries"] == 0
+    assert full["notices"]
+    assert {k: v for k, v in full.items() if k != "notices"} == light
 
 
 def test_a_red_warnings_tasks_are_told_at_once_by_the_staff_route(system):
