@@ -12,20 +12,9 @@ from amqp.exceptions import ChannelError
 from kombu import Connection, Consumer, Exchange, Queue
 
 import shared.messaging  # noqa: F401  (orjson decodes replies: shared/messaging/codec.py)
+from shared.rpc_errors import RemoteError, ServiceUnavailable  # noqa: F401  (raised here, caught by callers)
 
 RPC_EXCHANGE = Exchange("nameko-rpc", type="topic", durable=True)
-
-
-class RemoteError(Exception):
-    def __init__(self, error: dict):
-        self.exc_type = error.get("exc_type")
-        self.value = error.get("value")
-        self.error = error
-        super().__init__(f"{self.exc_type}: {self.value}")
-
-
-class ServiceUnavailable(Exception):
-    pass
 
 
 class RpcClient:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from aq_cli import output
-from aq_cli.commands import review
+from aq_cli.commands import history, review
 from aq_cli.common import client
 
 
@@ -25,3 +25,6 @@ def warnings_list(semester, status, as_json):
 
 for _command in review.COMMANDS:     # pending, confirm, exclude, policy-install, policies
     warnings.add_command(_command)
+
+
+warnings.add_command(history.history)     # aq warnings history STUDENT_ID
